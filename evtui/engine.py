@@ -1,0 +1,178 @@
+"""The engine: store, bus and receiver, started and stopped in order.
+
+Both shells (the Textual app and `evtui serve`) are thin layers over this class, and so are the
+tests: anything a user can do is an engine call. Nothing here imports Textual.
+
+Data flows one way: sources (HTTP, websockets, later watchers and flows) call `ingest`, which
+stamps `received` and hands events to the store; the store's writer commits them and only then
+publishes them on the bus, where subscribers (websocket clients, the TUI) read them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from evtui.bus import Bus, Subscription
+from evtui.events import Event, now_utc
+from evtui.settings import Settings
+from evtui.store import Store, WriteOutcome
+from evtui.store.rows import StoredEvent
+
+log = logging.getLogger(__name__)
+
+
+class EventRate:
+    """Events per second over a sliding window of whole seconds."""
+
+    def __init__(self, window: int = 5) -> None:
+        self.window = window
+        self._buckets: deque[tuple[int, int]] = deque()
+
+    def add(self, count: int, now: float | None = None) -> None:
+        second = int(time.monotonic() if now is None else now)
+        if self._buckets and self._buckets[-1][0] == second:
+            self._buckets[-1] = (second, self._buckets[-1][1] + count)
+        else:
+            self._buckets.append((second, count))
+        self._trim(second)
+
+    def per_second(self, now: float | None = None) -> float:
+        second = int(time.monotonic() if now is None else now)
+        self._trim(second)
+        complete = [count for at, count in self._buckets if at < second]
+        return sum(complete) / self.window if complete else 0.0
+
+    def _trim(self, second: int) -> None:
+        while self._buckets and self._buckets[0][0] < second - self.window:
+            self._buckets.popleft()
+
+
+@dataclass
+class IngestCounters:
+    """Requests and events turned away before they reached the store."""
+
+    rejected: int = 0
+    overloaded: int = 0
+    rate: EventRate = field(default_factory=EventRate)
+
+
+class Engine:
+    """Owns and wires the parts; `start` and `stop` run them in dependency order."""
+
+    def __init__(self, settings: Settings, *, serve_http: bool = True) -> None:
+        self.settings = settings
+        self.serve_http = serve_http
+        self.store = Store(settings.db, queue_limit=settings.queue_limit)
+        self.bus = Bus()
+        self.counters = IngestCounters()
+        self.started_at = now_utc()
+        self.receiver: Any = None
+        self._background: list[asyncio.Task[None]] = []
+        self.store.add_commit_listener(self._on_commit)
+
+    # -- life cycle ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.store.open()
+        self.bus.head = await self.store.last_seq()
+        self._background.extend(self._background_tasks())
+        if self.serve_http:
+            from evtui.server.receiver import Receiver
+
+            self.receiver = Receiver(self)
+            try:
+                await self.receiver.start()
+            except BaseException:
+                await self.stop()
+                raise
+
+    async def stop(self) -> None:
+        """Stop taking input, commit everything acknowledged, then close the store."""
+        if self.receiver is not None:
+            await self.receiver.stop()
+            self.receiver = None
+        for task in self._background:
+            task.cancel()
+        for task in self._background:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._background.clear()
+        await self.store.close()
+        self.bus.close()
+
+    async def __aenter__(self) -> Engine:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    def _background_tasks(self) -> list[asyncio.Task[None]]:
+        """Housekeeping that runs beside ingest (retention and the like)."""
+        from evtui.store.retention import RetentionPolicy, run_retention
+
+        policy = RetentionPolicy.from_settings(self.settings)
+        return [asyncio.create_task(run_retention(self.store, policy), name="evtui-retention")]
+
+    @property
+    def address(self) -> str:
+        """`host:port` the receiver listens on (the real port when 0 was asked)."""
+        if self.receiver is None:
+            return "not listening"
+        return f"{self.receiver.host}:{self.receiver.port}"
+
+    @property
+    def api_url(self) -> str:
+        if self.receiver is None:
+            return self.settings.api_url
+        return f"http://{self.receiver.url_host}:{self.receiver.port}/api"
+
+    # -- ingest ---------------------------------------------------------------------------
+
+    def submit(self, events: Sequence[Event]) -> asyncio.Future[WriteOutcome]:
+        """Stamp `received` and queue for commit; raises `Overloaded` when the queue is full."""
+        received = now_utc()
+        return self.store.submit([event.receive(received) for event in events])
+
+    async def ingest(self, events: Sequence[Event]) -> WriteOutcome:
+        """Store events; returns once they are committed (or were already stored)."""
+        return await self.submit(events)
+
+    def _on_commit(self, batch: list[StoredEvent]) -> None:
+        self.counters.rate.add(len(batch))
+        self.bus.publish(batch)
+
+    # -- reading --------------------------------------------------------------------------
+
+    def subscribe(self, name: str, limit: int | None = None) -> Subscription:
+        return self.bus.subscribe(name, limit or self.settings.subscriber_buffer)
+
+    async def catch_up(self, seq: int, limit: int) -> list[StoredEvent]:
+        return await self.store.events_after(seq, limit)
+
+    def stats(self) -> dict[str, Any]:
+        """Counters for `GET /api/stats` and the status bar."""
+        store = self.store.stats
+        return {
+            "address": self.address,
+            "started": self.started_at.isoformat(),
+            "events_per_second": self.counters.rate.per_second(),
+            "stored_total": store.total,
+            "accepted": store.accepted,
+            "duplicates": store.duplicates,
+            "rejected": self.counters.rejected,
+            "overloaded": self.counters.overloaded,
+            "write_queue": store.queued,
+            "write_queue_limit": self.store.queue_limit,
+            "write_lag_seconds": self.store.write_lag_seconds,
+            "commits": store.commits,
+            "head_seq": self.bus.head,
+            "subscribers": [vars(s) for s in self.bus.stats()],
+        }

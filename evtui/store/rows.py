@@ -1,0 +1,93 @@
+"""Conversions between events and the rows that hold them."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from pydantic_core import to_json
+
+from evtui.events import RESOURCE_ID, RESOURCE_ROLE, ReceivedEvent
+
+EVENT_COLUMNS = (
+    "seq, id, occurred, event, resource_id, resource, related, payload, received, follows"
+)
+"""The columns `event_from_row` reads, in its order."""
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def to_micros(moment: datetime) -> int:
+    """Exact integer microseconds since the epoch (no float rounding)."""
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_micros(micros: int) -> datetime:
+    return datetime.fromtimestamp(micros // 1_000_000, UTC).replace(microsecond=micros % 1_000_000)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """An event with its position in the store; `seq` grows with every insert."""
+
+    seq: int
+    event: ReceivedEvent
+
+
+def event_row(seq: int, event: ReceivedEvent, recorded: int) -> tuple:
+    return (
+        seq,
+        str(event.id),
+        to_micros(event.occurred),
+        event.event,
+        event.resource[RESOURCE_ID],
+        to_json(event.resource).decode(),
+        to_json([r[RESOURCE_ID] for r in event.related]).decode(),
+        to_json(event.related).decode(),
+        to_json(event.payload).decode(),
+        to_micros(event.received),
+        recorded,
+        str(event.follows) if event.follows else None,
+    )
+
+
+def resource_rows(event: ReceivedEvent) -> list[tuple]:
+    """One row for the primary resource (role "") and one per related resource."""
+    occurred = to_micros(event.occurred)
+    event_id = str(event.id)
+    rows = [(occurred, event.resource[RESOURCE_ID], "", _labels_json(event.resource), event_id)]
+    for related in event.related:
+        rows.append(
+            (
+                occurred,
+                related[RESOURCE_ID],
+                related[RESOURCE_ROLE],
+                _labels_json(related),
+                event_id,
+            )
+        )
+    return rows
+
+
+def _labels_json(labels: dict[str, str]) -> str:
+    return to_json(
+        {k: v for k, v in labels.items() if k not in (RESOURCE_ID, RESOURCE_ROLE)}
+    ).decode()
+
+
+def event_from_row(row: tuple) -> StoredEvent:
+    seq, id_, occurred, name, _resource_id, resource, related, payload, received, follows = row
+    event = ReceivedEvent.model_construct(
+        id=uuid.UUID(id_),
+        occurred=from_micros(occurred),
+        event=name,
+        resource=json.loads(resource),
+        related=json.loads(related),
+        payload=json.loads(payload),
+        received=from_micros(received),
+        follows=uuid.UUID(follows) if follows else None,
+    )
+    return StoredEvent(seq=seq, event=event)

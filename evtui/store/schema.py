@@ -1,0 +1,81 @@
+"""The SQLite schema as an ordered list of migrations.
+
+`PRAGMA user_version` records how many migrations a file has had. Opening a file applies the
+missing ones in order, each in its own transaction, so a file from any earlier evtui version
+upgrades in place and a new file is built by the very same steps.
+"""
+
+from __future__ import annotations
+
+import aiosqlite
+
+MIGRATIONS: list[str] = [
+    # 1: events and the resources they involve (reference §5.1). Times are integer
+    # microseconds since the epoch, UTC, so ranges and ordering are plain integer compares.
+    """
+    CREATE TABLE events (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        occurred INTEGER NOT NULL,
+        event TEXT NOT NULL,
+        resource_id TEXT NOT NULL,
+        resource TEXT NOT NULL,
+        related_resource_ids TEXT NOT NULL,
+        related TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        received INTEGER NOT NULL,
+        recorded INTEGER NOT NULL,
+        follows TEXT
+    );
+    CREATE INDEX ix_events_occurred ON events (occurred);
+    CREATE INDEX ix_events_event_occurred ON events (event, occurred);
+    CREATE INDEX ix_events_event_resource_occurred ON events (event, resource_id, occurred);
+    CREATE TABLE event_resources (
+        occurred INTEGER NOT NULL,
+        resource_id TEXT NOT NULL,
+        resource_role TEXT NOT NULL,
+        resource TEXT NOT NULL,
+        event_id TEXT NOT NULL
+    );
+    CREATE INDEX ix_event_resources_resource_occurred
+        ON event_resources (resource_id, occurred);
+    CREATE INDEX ix_event_resources_occurred ON event_resources (occurred);
+    CREATE INDEX ix_event_resources_event_id ON event_resources (event_id);
+    CREATE INDEX ix_event_resources_role ON event_resources (resource_role, occurred);
+    """,
+    # 2: small durable key/value facts about this store (e.g. its identity, cursors of
+    # sources), kept apart from events so retention never touches them.
+    """
+    CREATE TABLE store_meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    INSERT INTO store_meta (key, value) VALUES ('store_id', lower(hex(randomblob(16))));
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class SchemaTooNew(RuntimeError):
+    """The file was written by a newer evtui; opening it could corrupt it."""
+
+
+async def schema_version(conn: aiosqlite.Connection) -> int:
+    async with conn.execute("PRAGMA user_version") as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def migrate(conn: aiosqlite.Connection, target: int = SCHEMA_VERSION) -> int:
+    """Bring the file up to `target`; returns the version it had before."""
+    before = await schema_version(conn)
+    if before > SCHEMA_VERSION:
+        raise SchemaTooNew(
+            f"the database has schema version {before}, newer than this evtui "
+            f"understands ({SCHEMA_VERSION}); upgrade evtui or use another --db"
+        )
+    for version in range(before, target):
+        script = MIGRATIONS[version]
+        await conn.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {version + 1};\nCOMMIT;")
+    return before
