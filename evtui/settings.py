@@ -144,9 +144,11 @@ def load_settings(
         return Settings.model_validate(merged)
     except ValidationError as error:
         first = error.errors(include_url=False)[0]
-        field = ".".join(str(p) for p in first["loc"]) or "settings"
-        where = origin.get(str(first["loc"][0]), "settings") if first["loc"] else "settings"
         reason = first["msg"].removeprefix("Value error, ")
         if first["type"] == "extra_forbidden":
             reason = "unknown setting"
+        if not first["loc"]:
+            raise SettingsError(reason) from None
+        field = ".".join(str(p) for p in first["loc"])
+        where = origin.get(str(first["loc"][0]), "default")
         raise SettingsError(f"{field} ({where}): {reason}") from None
