@@ -124,11 +124,12 @@ class Event(BaseModel):
         return [r for r in self.related if r.get(RESOURCE_ROLE) == role]
 
     def receive(self, received: datetime | None = None) -> ReceivedEvent:
-        """Stamp the server's receipt time; any `received` a client sent is ignored."""
-        return ReceivedEvent(
-            **{name: getattr(self, name) for name in Event.model_fields},
-            received=received or now_utc(),
-        )
+        """Stamp the server's receipt time; any `received` a client sent is ignored.
+
+        The fields were validated when this event was built, so they are not checked again.
+        """
+        fields = {name: getattr(self, name) for name in Event.model_fields}
+        return ReceivedEvent.model_construct(**fields, received=received or now_utc())
 
 
 class ReceivedEvent(Event):
