@@ -1,41 +1,36 @@
-"""The ASGI application: Prefect-compatible events API."""
+"""The ASGI application: Prefect 3's events API, plus evtui's status endpoints.
+
+Each room of the API lives in its own module; this one wires them to one engine and one API
+key. With a key configured every endpoint except `GET /api/health` requires it: REST routes by
+the `Authorization` header (a FastAPI dependency), websockets by Prefect's auth message.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
-from pydantic import ValidationError
+from fastapi import Depends, FastAPI
 
-from evtui.events import EventList, SingleEvent, field_errors
+from evtui.server.auth import ApiKey
+from evtui.server.errors import install_error_handlers
+from evtui.server.ingest_api import add_ingest_route
+from evtui.server.status_api import health_router, status_router
+from evtui.server.websocket_in import EventsIn
 
 if TYPE_CHECKING:
     from evtui.engine import Engine
 
 
 def create_app(engine: Engine) -> FastAPI:
-    app = FastAPI(title="evtui")
-
-    @app.get("/api/health")
-    async def health() -> bool:
-        return True
-
-    @app.post("/api/events", status_code=204)
-    async def post_events(request: Request) -> Response:
-        body = await request.body()
-        try:
-            stripped = body.lstrip()
-            events = (
-                EventList.validate_json(body)
-                if stripped.startswith(b"[")
-                else [SingleEvent.validate_json(body)]
-            )
-        except ValidationError as error:
-            return JSONResponse(
-                {"detail": [e.model_dump() for e in field_errors(error, ["body"])]}, 422
-            )
-        await engine.ingest(events)
-        return Response(status_code=204)
-
+    app = FastAPI(
+        title="evtui",
+        description="Prefect 3 compatible events API: point `PREFECT_API_URL` here.",
+    )
+    api_key = ApiKey(engine.settings.api_key)
+    auth = Depends(api_key.dependency())
+    install_error_handlers(app)
+    app.include_router(health_router())
+    app.include_router(status_router(engine, auth))
+    add_ingest_route(app, engine, api_key)
+    app.router.add_websocket_route("/api/events/in", EventsIn(engine, api_key))
     return app

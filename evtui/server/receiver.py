@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import uvicorn
 
 from evtui.server.app import create_app
+from evtui.server.ordered_pongs import OrderedPongProtocol
 
 if TYPE_CHECKING:
     from evtui.engine import Engine
@@ -69,7 +70,7 @@ class Receiver:
             log_level=self.engine.settings.log_level,
             access_log=False,
             lifespan="off",
-            ws="websockets-sansio",
+            ws=OrderedPongProtocol,
             ws_max_size=4 * 1024 * 1024,
             ws_ping_interval=None,
             timeout_keep_alive=30,

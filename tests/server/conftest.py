@@ -1,0 +1,147 @@
+"""Real engines on ephemeral loopback ports, and the clients a user would point at them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+
+from evtui.engine import Engine
+from evtui.settings import Settings
+
+DEADLINE = 10.0
+"""Seconds a poll waits for something that normally happens within milliseconds."""
+
+
+class StartEngine(Protocol):
+    def __call__(self, **settings: Any) -> Awaitable[Engine]: ...
+
+
+class OpenSocket(Protocol):
+    def __call__(
+        self,
+        engine: Engine,
+        path: str,
+        *,
+        token: str | None = None,
+        subprotocol: bool = True,
+        authenticate: bool = True,
+    ) -> Awaitable[ClientConnection]: ...
+
+
+@pytest.fixture
+async def start_engine(tmp_path: Path) -> AsyncIterator[StartEngine]:
+    """Start engines with `Settings` overrides; all are stopped at the end of the test."""
+    numbers = itertools.count()
+    async with contextlib.AsyncExitStack() as stack:
+
+        async def start(**settings: Any) -> Engine:
+            db = tmp_path / f"engine{next(numbers)}.db"
+            engine = Engine(Settings(db=db, port=0, **settings))
+            return await stack.enter_async_context(engine)
+
+        yield start
+
+
+@pytest.fixture
+async def engine(start_engine: StartEngine) -> Engine:
+    return await start_engine()
+
+
+@pytest.fixture
+async def client_for() -> AsyncIterator[Callable[[Engine], httpx.AsyncClient]]:
+    """HTTP clients for `engine.api_url` (paths are relative to `/api`), closed at the end."""
+    clients: list[httpx.AsyncClient] = []
+
+    def client(engine: Engine) -> httpx.AsyncClient:
+        clients.append(httpx.AsyncClient(base_url=engine.api_url, trust_env=False))
+        return clients[-1]
+
+    yield client
+    for client_ in clients:
+        await client_.aclose()
+
+
+@pytest.fixture
+def api(engine: Engine, client_for: Callable[[Engine], httpx.AsyncClient]) -> httpx.AsyncClient:
+    return client_for(engine)
+
+
+def ws_url(engine: Engine, path: str) -> str:
+    return engine.api_url.replace("http://", "ws://", 1) + path
+
+
+@pytest.fixture
+async def open_socket() -> AsyncIterator[OpenSocket]:
+    """Connect like Prefect's client: subprotocol `prefect`, a ping, then the auth message."""
+    opened: list[ClientConnection] = []
+
+    async def open_(
+        engine: Engine,
+        path: str,
+        *,
+        token: str | None = None,
+        subprotocol: bool = True,
+        authenticate: bool = True,
+    ) -> ClientConnection:
+        websocket = await connect(
+            ws_url(engine, path),
+            subprotocols=["prefect"] if subprotocol else None,
+            proxy=None,
+            ping_interval=None,
+            max_size=None,
+        )
+        opened.append(websocket)
+        if subprotocol and authenticate:
+            await (await websocket.ping())
+            await websocket.send(json.dumps({"type": "auth", "token": token}))
+            assert json.loads(await websocket.recv()) == {"type": "auth_success"}
+        return websocket
+
+    yield open_
+    for websocket in opened:
+        await websocket.close()
+
+
+def make_event(
+    name: str = "test.thing.happened", resource_id: str = "test.resource.1", **fields: Any
+) -> dict[str, Any]:
+    """An event as Prefect's client sends it: its own id and `occurred` now."""
+    return {
+        "id": str(uuid.uuid4()),
+        "occurred": datetime.now(UTC).isoformat(),
+        "event": name,
+        "resource": {"prefect.resource.id": resource_id},
+        "related": [],
+        "payload": {},
+    } | fields
+
+
+@pytest.fixture
+def event() -> Callable[..., dict[str, Any]]:
+    return make_event
+
+
+async def poll(check: Callable[[], Awaitable[bool]], what: str) -> None:
+    """Wait until `check()` holds, failing with `what` after the deadline."""
+    deadline = time.monotonic() + DEADLINE
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.01)
+
+
+@pytest.fixture
+def wait_for() -> Callable[[Callable[[], Awaitable[bool]], str], Awaitable[None]]:
+    return poll
