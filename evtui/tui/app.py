@@ -1,0 +1,116 @@
+"""The Textual shell: runs an `Engine` in the app's own event loop and shows its events.
+
+The app starts the engine (receiver, store, bus) in a worker once mounted, feeds the stream
+pane from a bus subscription, polls `Engine.stats()` for the status bar, and stops the engine
+when it exits, which commits everything already acknowledged. Launch it with
+
+    app = EvtuiApp(Engine(settings))
+    app.run()
+    sys.exit(app.return_code or 0)
+
+If the engine cannot start (a busy port, an unusable database file) the app exits with return
+code 1 and prints why, instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.widgets import Footer
+from textual.worker import Worker, WorkerState
+
+from evtui.engine import Engine
+from evtui.server.receiver import ReceiverError
+from evtui.tui.screens.detail import EventDetailScreen
+from evtui.tui.screens.help import HelpScreen, help_rows
+from evtui.tui.widgets.event_list import EventList
+from evtui.tui.widgets.event_pane import EventPane
+from evtui.tui.widgets.status_bar import StatusBar
+
+STATUS_INTERVAL = 0.5
+"""Seconds between status bar updates."""
+
+START_ERRORS = (ReceiverError, OSError, sqlite3.Error)
+"""Failures at start the user can act on (port, file, permissions), shown as a message."""
+
+SUBSCRIBER_NAME = "tui"
+
+
+class EvtuiApp(App[None]):
+    """The live event stream over one engine, which the app starts and stops."""
+
+    TITLE = "evtui"
+    ENABLE_COMMAND_PALETTE = False
+
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+        Binding("question_mark", "help", "Help", id="app.help"),
+    ]
+
+    def __init__(self, engine: Engine, *, capacity: int = 10_000) -> None:
+        """`engine` must not be started yet: the app owns its life cycle.
+
+        `capacity` bounds the events held by the stream pane (the oldest fall off).
+        """
+        super().__init__()
+        self.engine = engine
+        self.capacity = capacity
+
+    def compose(self) -> ComposeResult:
+        yield EventPane(self.capacity)
+        yield StatusBar()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(EventList).focus()
+        self._run_engine()
+
+    @work(exclusive=True, group="engine", exit_on_error=False, name="event stream")
+    async def _run_engine(self) -> None:
+        """Start the engine, show what is stored, then every committed batch as it comes.
+
+        A reader that falls behind skips ahead (its drops are counted in the status bar):
+        the pane shows the newest events, it is not an archive.
+        """
+        try:
+            await self.engine.start()
+        except START_ERRORS as error:
+            self.exit(return_code=1, message=f"evtui could not start: {error}")
+            return
+        self._show_status()
+        self.set_interval(STATUS_INTERVAL, self._show_status, name="status")
+        pane = self.query_one(EventPane)
+        with self.engine.subscribe(SUBSCRIBER_NAME) as subscription:
+            pane.add(await self.engine.store.latest(self.capacity))
+            async for batch in subscription.batches():
+                pane.add(batch)
+
+    def _show_status(self) -> None:
+        self.query_one(StatusBar).show(self.engine.stats())
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        """Every worker's failure reaches the user here, not as a crash."""
+        if event.state is WorkerState.ERROR:
+            self.notify(
+                f"{event.worker.name} stopped: {event.worker.error}",
+                title="Error",
+                severity="error",
+                timeout=10,
+            )
+
+    async def on_unmount(self) -> None:
+        """Stopping is safe whether or not the start completed (or was ever reached)."""
+        await self.engine.stop()
+
+    @on(EventList.Opened)
+    def _open_event(self, message: EventList.Opened) -> None:
+        self.push_screen(EventDetailScreen(message.stored))
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(help_rows(self, self.screen.active_bindings)))

@@ -1,0 +1,351 @@
+"""The live event stream: a line-API view over the bounded event buffer.
+
+Events can arrive thousands of times a second, so nothing here is per event except appending
+to a queue. Arrivals are folded into the buffer at most `REFRESH_INTERVAL` apart, and only the
+visible lines are drawn, each from a cache of rendered strips keyed by the event's `seq`.
+
+Follow mode keeps the newest event at the bottom. Any move up (keys, wheel, scrollbar) pauses
+it; the view then stays still, counting what arrives in `new_count`, until `end` or `G`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Sequence
+from datetime import date
+from typing import NamedTuple
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events, on
+from textual.binding import Binding
+from textual.cache import LRUCache
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import var
+from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollTo, ScrollUp
+from textual.strip import Strip
+
+from evtui.store.rows import StoredEvent
+from evtui.tui.columns import HEADERS, Columns, fit_cells, row_cells
+from evtui.tui.event_buffer import Change, EventBuffer
+from evtui.tui.matching import parse_filter
+
+REFRESH_INTERVAL = 0.05
+"""At most ~20 redraws a second, however fast events arrive."""
+
+CELL_STYLES = ("event-list--time", "event-list--name", "event-list--resource", "event-list--labels")
+
+
+class RowStyles(NamedTuple):
+    cells: tuple[Style, ...]
+    fill: Style
+    """For the rest of the line past the last cell."""
+
+
+def row_strip(cells: tuple[str, ...], columns: Columns, styles: Sequence[Style]) -> Strip:
+    """One segment per cell: much cheaper than building and rendering a `Text` per row."""
+    fitted = fit_cells(cells, columns)
+    segments = [Segment(text, style) for text, style in zip(fitted, styles, strict=True) if text]
+    return Strip(segments, columns.total)
+
+
+class EventList(ScrollView, can_focus=True, inherit_bindings=False):
+    """Newest events at the bottom, a cursor row, and a filter over the buffer."""
+
+    BINDINGS = [
+        Binding("k,up", "cursor_up", "Up", id="events.cursor-up", show=False),
+        Binding("j,down", "cursor_down", "Down", id="events.cursor-down", show=False),
+        Binding("pageup,ctrl+b", "page_up", "Page up", id="events.page-up", show=False),
+        Binding("pagedown,ctrl+f", "page_down", "Page down", id="events.page-down", show=False),
+        Binding("g,home", "first", "Oldest", id="events.first", show=False),
+        Binding(
+            "end,G",
+            "follow",
+            "Follow",
+            id="events.follow",
+            tooltip="Jump to the newest event and keep following new ones",
+        ),
+        Binding(
+            "enter", "open", "Detail", id="events.open", tooltip="Show the selected event in full"
+        ),
+    ]
+
+    COMPONENT_CLASSES = {"event-list--cursor", *CELL_STYLES}
+
+    DEFAULT_CSS = """
+    EventList {
+        height: 1fr;
+        overflow-x: hidden;
+        overflow-y: scroll;
+        scrollbar-gutter: stable;
+        scrollbar-size-vertical: 1;
+        & > .event-list--cursor { background: $surface-lighten-2; }
+        &:focus > .event-list--cursor { background: $primary 60%; text-style: bold; }
+        & > .event-list--time { color: $text-muted; }
+        & > .event-list--name { color: $accent; }
+        & > .event-list--resource { color: $text; }
+        & > .event-list--labels { color: $text-muted; }
+    }
+    """
+
+    following: var[bool] = var(True)
+    """Keep the newest event in view; off once the user moves up."""
+
+    class Changed(Message):
+        """The rows, the follow state or the filter changed (coalesced: only the last counts)."""
+
+        def __init__(self, event_list: EventList) -> None:
+            super().__init__()
+            self.event_list = event_list
+
+        @property
+        def control(self) -> EventList:
+            return self.event_list
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, EventList.Changed)
+
+    class Opened(Message):
+        """The user asked to see this event in full."""
+
+        def __init__(self, stored: StoredEvent) -> None:
+            super().__init__()
+            self.stored = stored
+
+    def __init__(
+        self,
+        capacity: int = 10_000,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.buffer = EventBuffer(capacity)
+        self.cursor: int | None = None
+        """Index of the selected row."""
+        self.new_count = 0
+        """Rows that arrived since following was paused."""
+        self.columns = Columns.for_width(80)
+        self.filter_text = ""
+        """The filter in effect, as typed (blank: every event)."""
+        self._pending: deque[StoredEvent] = deque(maxlen=capacity)
+        self._flush_scheduled = False
+        self._last_flush = 0.0
+        self._strips: LRUCache[tuple[int, bool], Strip] = LRUCache(1024)
+        self._styles: dict[bool, RowStyles] = {}
+        """For plain rows (False) and the cursor row (True)."""
+        self._today = date.today()
+
+    # -- feeding --------------------------------------------------------------------------
+
+    def add(self, batch: Sequence[StoredEvent]) -> None:
+        """Queue events for the next redraw; cheap enough to call for every batch."""
+        if not batch:
+            return
+        self._pending.extend(batch)
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            delay = self._last_flush + REFRESH_INTERVAL - time.monotonic()
+            if delay > 0:
+                self.set_timer(delay, self._flush, name="event-list-flush")
+            else:
+                self.call_later(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        self._last_flush = time.monotonic()
+        batch = list(self._pending)
+        self._pending.clear()
+        change = self.buffer.extend(batch)
+        if change.added or change.dropped:
+            self._apply(change)
+
+    def _apply(self, change: Change) -> None:
+        if self.following:
+            self._stick_to_end()
+        else:
+            self.new_count += change.added
+            self._update_virtual_size()
+            if change.dropped:
+                if self.cursor is not None:
+                    self.cursor = max(0, self.cursor - change.dropped)
+                top = max(0, self.scroll_offset.y - change.dropped)
+                self.scroll_to(y=top, animate=False, force=True)
+        self.refresh()
+        self.post_message(self.Changed(self))
+
+    def set_filter(self, text: str) -> None:
+        """Show only events matching `text` (see `evtui.tui.matching`); blank shows all."""
+        matcher = parse_filter(text)
+        filter_text = matcher.text if matcher else ""
+        if filter_text == self.filter_text:
+            return
+        anchor = self.selected
+        self.filter_text = filter_text
+        self.buffer.set_matcher(matcher)
+        self.new_count = 0
+        if self.following:
+            self._stick_to_end()
+        else:
+            self._update_virtual_size()
+            if not len(self.buffer):
+                self.cursor = None
+            else:
+                self.cursor = self.buffer.index_of_seq(anchor.seq) if anchor else 0
+                self._reveal_cursor()
+        self.refresh()
+        self.post_message(self.Changed(self))
+
+    @property
+    def selected(self) -> StoredEvent | None:
+        if self.cursor is None or self.cursor >= len(self.buffer):
+            return None
+        return self.buffer.rows[self.cursor]
+
+    # -- follow mode and the cursor -----------------------------------------------------
+
+    def watch_following(self, following: bool) -> None:
+        self.new_count = 0
+        if following:
+            self._stick_to_end()
+            self.refresh()
+        self.post_message(self.Changed(self))
+
+    def _stick_to_end(self) -> None:
+        self.cursor = len(self.buffer) - 1 if len(self.buffer) else None
+        self._update_virtual_size()
+        self.scroll_to(y=self.max_scroll_y, animate=False, force=True)
+
+    def _update_virtual_size(self) -> None:
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self.buffer))
+
+    def _move_cursor(self, delta: int) -> None:
+        if not len(self.buffer):
+            return
+        if delta < 0:
+            self.following = False
+        current = len(self.buffer) - 1 if self.cursor is None else self.cursor
+        self.cursor = max(0, min(len(self.buffer) - 1, current + delta))
+        self._reveal_cursor()
+        self.refresh()
+
+    def _reveal_cursor(self) -> None:
+        if self.cursor is None:
+            return
+        top = self.scroll_offset.y
+        height = self.scrollable_content_region.height
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False, force=True)
+        elif self.cursor >= top + height:
+            self.scroll_to(y=self.cursor - height + 1, animate=False, force=True)
+
+    @property
+    def _page(self) -> int:
+        return max(1, self.scrollable_content_region.height - 1)
+
+    def action_cursor_up(self) -> None:
+        self._move_cursor(-1)
+
+    def action_cursor_down(self) -> None:
+        self._move_cursor(+1)
+
+    def action_page_up(self) -> None:
+        self._move_cursor(-self._page)
+
+    def action_page_down(self) -> None:
+        self._move_cursor(+self._page)
+
+    def action_first(self) -> None:
+        self._move_cursor(-len(self.buffer))
+
+    def action_follow(self) -> None:
+        self.following = True
+
+    def action_open(self) -> None:
+        if self.selected is not None:
+            self.post_message(self.Opened(self.selected))
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        self.following = False
+
+    @on(ScrollUp)
+    @on(ScrollTo)
+    def _scrollbar_moved(self, message: ScrollUp | ScrollTo) -> None:
+        if isinstance(message, ScrollUp) or message.y is not None:
+            self.following = False
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        row = self.scroll_offset.y + offset.y
+        if row >= len(self.buffer):
+            return
+        if row == self.cursor:
+            self.action_open()
+            return
+        self.following = False
+        self.cursor = row
+        self.refresh()
+
+    def on_resize(self, event: events.Resize) -> None:
+        columns = Columns.for_width(self.scrollable_content_region.width)
+        if columns != self.columns:
+            self.columns = columns
+            self._strips.clear()
+            self.post_message(self.Changed(self))
+        if self.following:
+            self._stick_to_end()
+        else:
+            self._update_virtual_size()
+            self._reveal_cursor()
+
+    # -- drawing ----------------------------------------------------------------------
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles.clear()
+        self._strips.clear()
+
+    def header_text(self) -> Text:
+        """Column titles laid out like the rows below them."""
+        return Text("".join(fit_cells(HEADERS, self.columns)), no_wrap=True, end="")
+
+    def _row_styles(self, is_cursor: bool) -> RowStyles:
+        """Cell styles over the widget's own, plus the cursor's background on its row."""
+        styles = self._styles.get(is_cursor)
+        if styles is None:
+            base = self.rich_style
+            cursor = self.get_component_rich_style("event-list--cursor")
+            over = Style(bgcolor=cursor.bgcolor, bold=cursor.bold) if is_cursor else Style()
+            cells = tuple(base + self.get_component_rich_style(n) + over for n in CELL_STYLES)
+            styles = self._styles[is_cursor] = RowStyles(cells, base + over)
+        return styles
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        today = date.today()
+        if today != self._today:
+            self._today = today
+            self._strips.clear()
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.scrollable_content_region.width
+        index = scroll_y + y
+        if index >= len(self.buffer):
+            return Strip.blank(width, self._row_styles(False).fill)
+        stored = self.buffer.rows[index]
+        is_cursor = index == self.cursor
+        key = (stored.seq, is_cursor)
+        strip = self._strips.get(key)
+        styles = self._row_styles(is_cursor)
+        if strip is None:
+            cells = row_cells(stored.event, self._today)
+            strip = self._strips[key] = row_strip(cells, self.columns, styles.cells)
+        return strip.crop_extend(scroll_x, scroll_x + width, styles.fill)

@@ -1,0 +1,133 @@
+"""The event stream pane: column titles, the live list, the `/` filter and a state line.
+
+The state line says whether the list follows new events or is paused (and how many arrived
+since), and which filter is in effect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.widgets import Input, Static
+
+from evtui.store.rows import StoredEvent
+from evtui.tui.widgets.event_list import EventList
+
+FILTER_HINT = "event glob (file.*) or resource:GLOB; enter keeps it, esc clears"
+
+
+def pane_state(event_list: EventList) -> Content:
+    """`following` or `paused · +N new`, then the filter and how many rows it leaves."""
+    shown = len(event_list.buffer)
+    buffered = len(event_list.buffer.events)
+    parts: list[tuple[str, str] | str] = []
+    if event_list.following:
+        parts.append(("▼ following", "bold $success"))
+    else:
+        parts.append(("‖ paused", "bold $warning"))
+        if event_list.new_count:
+            parts += ["  ", (f" +{event_list.new_count:,} new ", "bold $background on $warning")]
+        parts.append(("  end: follow", "dim"))
+    if event_list.filter_text:
+        parts += [("  │  filter ", "dim"), (event_list.filter_text, "bold $accent")]
+        parts.append((f"  {shown:,} of {buffered:,} events", "dim"))
+    else:
+        parts.append((f"  │  {buffered:,} events", "dim"))
+    return Content.assemble(*parts)
+
+
+class EventPane(Vertical):
+    """Everything about the live stream; the app only feeds it batches."""
+
+    BINDINGS = [
+        Binding(
+            "slash",
+            "open_filter",
+            "Filter",
+            id="events.filter",
+            tooltip="Filter by event name glob, or resource:GLOB for the resource id",
+        ),
+        Binding("escape", "clear_filter", "Clear filter", id="events.clear-filter"),
+    ]
+
+    DEFAULT_CSS = """
+    EventPane {
+        height: 1fr;
+        #event-columns {
+            height: 1;
+            width: 1fr;
+            background: $panel;
+            color: $text-muted;
+            text-style: bold;
+        }
+        #event-filter { display: none; height: 1; border: none; padding: 0 1; }
+        #event-filter:focus { background: $boost; }
+        #event-state { height: 1; width: 1fr; background: $panel; padding: 0 1; }
+    }
+    """
+
+    def __init__(self, capacity: int = 10_000, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.capacity = capacity
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="event-columns")
+        yield EventList(self.capacity, id="event-list")
+        yield Input(placeholder=FILTER_HINT, id="event-filter")
+        yield Static(id="event-state")
+
+    @property
+    def event_list(self) -> EventList:
+        return self.query_one(EventList)
+
+    @property
+    def filter_input(self) -> Input:
+        return self.query_one("#event-filter", Input)
+
+    def on_mount(self) -> None:
+        self._show_state(self.event_list)
+
+    def add(self, batch: Sequence[StoredEvent]) -> None:
+        self.event_list.add(batch)
+
+    @on(EventList.Changed)
+    def _list_changed(self, message: EventList.Changed) -> None:
+        self._show_state(message.event_list)
+
+    def _show_state(self, event_list: EventList) -> None:
+        self.query_one("#event-columns", Static).update(event_list.header_text(), layout=False)
+        self.query_one("#event-state", Static).update(pane_state(event_list), layout=False)
+
+    def action_open_filter(self) -> None:
+        field = self.filter_input
+        field.value = self.event_list.filter_text
+        field.display = True
+        field.focus()
+
+    @on(Input.Changed, "#event-filter")
+    def _filter_typed(self, message: Input.Changed) -> None:
+        self.event_list.set_filter(message.value)
+
+    @on(Input.Submitted, "#event-filter")
+    def _filter_kept(self) -> None:
+        self.filter_input.display = False
+        self.event_list.focus()
+
+    def action_clear_filter(self) -> None:
+        self.filter_input.value = ""
+        self.filter_input.display = False
+        self.event_list.set_filter("")
+        self.event_list.focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """`esc` only while a filter is in effect or being typed; `/` not while typing."""
+        if action == "clear_filter":
+            return bool(self.event_list.filter_text) or bool(self.filter_input.display)
+        if action == "open_filter":
+            return not self.filter_input.has_focus
+        return True

@@ -1,0 +1,50 @@
+"""One line of engine health: where it listens, how fast events come, how far writes lag.
+
+Fed from `Engine.stats()` on a timer (about twice a second), never per event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from textual.content import Content
+from textual.widgets import Static
+
+SEPARATOR = ("  │  ", "dim")
+
+
+def format_status(stats: Mapping[str, Any]) -> Content:
+    """The status line for a `stats()` dict; drops are summed over every subscriber."""
+    address = str(stats.get("address", ""))
+    listening = address != "not listening"
+    drops = sum(int(s.get("dropped", 0)) for s in stats.get("subscribers", ()))
+    queued = int(stats.get("write_queue", 0))
+    lag = float(stats.get("write_lag_seconds", 0.0))
+    parts: list[tuple[str, str] | str] = [
+        ("● " if listening else "○ ", "$success" if listening else "$warning"),
+        (address, "bold" if listening else "$warning"),
+        SEPARATOR,
+        f"{stats.get('events_per_second', 0.0):,.1f} ev/s",
+        SEPARATOR,
+        f"{int(stats.get('stored_total', 0)):,} stored",
+        SEPARATOR,
+        (f"queue {queued:,}  lag {lag:.2f}s", "$warning" if queued else ""),
+        SEPARATOR,
+        (f"drops {drops:,}", "$warning" if drops else ""),
+    ]
+    return Content.assemble(*parts)
+
+
+class StatusBar(Static):
+    """Shows the latest stats; `show` is called by the app's timer."""
+
+    DEFAULT_CSS = """
+    StatusBar { height: 1; width: 1fr; background: $panel; padding: 0 1; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(Content.styled("starting…", "dim"), id=id)
+
+    def show(self, stats: Mapping[str, Any]) -> None:
+        self.update(format_status(stats), layout=False)

@@ -1,0 +1,28 @@
+"""Fixtures for the TUI tests: a real engine inside the app."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from tui_helpers import RETENTION_DAYS, Running, subscribed, until
+
+from evtui.engine import Engine
+from evtui.settings import Settings
+from evtui.tui.app import EvtuiApp
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(db=tmp_path / "e.db", port=0, retention_days=RETENTION_DAYS)
+
+
+@pytest.fixture
+async def running(settings: Settings) -> AsyncIterator[Running]:
+    """The app on a real engine (HTTP receiver on an ephemeral port), started and listening."""
+    engine = Engine(settings)
+    app = EvtuiApp(engine)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await until(pilot, lambda: subscribed(engine), "the app to subscribe to the bus")
+        yield Running(app, engine, pilot)

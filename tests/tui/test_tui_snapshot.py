@@ -1,0 +1,87 @@
+"""Snapshots of the key screens, from a database seeded with fixed events.
+
+Plain `def` tests (snap_compare runs the app itself). Everything that could vary is pinned:
+ids and times of the events, the time zone (UTC), `received` (stamped while seeding), the
+address (no receiver: "not listening") and the rate (nothing arrives while the app runs).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from tui_helpers import BASE_TIME, RETENTION_DAYS, make_event, until
+
+from evtui.engine import Engine
+from evtui.settings import Settings
+from evtui.tui.app import EvtuiApp
+from evtui.tui.widgets.event_list import EventList
+from evtui.tui.widgets.status_bar import StatusBar
+
+SIZE = (120, 36)
+EVENTS = 40
+NAMES = [
+    "file.created",
+    "file.modified",
+    "prefect.flow-run.Completed",
+    "evtui.automation.triggered",
+]
+
+
+@pytest.fixture
+def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.fixture
+def seeded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, utc: None) -> Settings:
+    settings = Settings(db=tmp_path / "e.db", port=0, retention_days=RETENTION_DAYS)
+    monkeypatch.setattr("evtui.engine.now_utc", lambda: BASE_TIME)
+
+    async def seed() -> None:
+        async with Engine(settings, serve_http=False) as engine:
+            names = [NAMES[i % len(NAMES)] for i in range(EVENTS)]
+            events = [make_event(i, name, size=str(i * 512)) for i, name in enumerate(names)]
+            await engine.ingest(events)
+
+    asyncio.run(seed())
+    return settings
+
+
+async def shown(pilot: Pilot) -> None:
+    """Wait until every seeded row and the status line are on screen."""
+    app = pilot.app
+    await until(pilot, lambda: len(app.query_one(EventList).buffer) == EVENTS, "the rows")
+    status = app.query_one(StatusBar)
+    await until(pilot, lambda: f"{EVENTS} stored" in str(status.render()), "the status bar")
+
+
+def test_event_pane(snap_compare, seeded: Settings) -> None:
+    app = EvtuiApp(Engine(seeded, serve_http=False))
+    assert snap_compare(app, terminal_size=SIZE, run_before=shown)
+
+
+def test_event_pane_paused_with_a_filter(snap_compare, seeded: Settings) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await shown(pilot)
+        await pilot.press("slash", *"file.*", "enter", "k", "k")
+
+    app = EvtuiApp(Engine(seeded, serve_http=False))
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_event_detail(snap_compare, seeded: Settings) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        await shown(pilot)
+        await pilot.press("k", "enter")
+
+    app = EvtuiApp(Engine(seeded, serve_http=False))
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
