@@ -45,8 +45,10 @@ class BodyTooLarge(Exception):
         self.size = size
 
     def error(self) -> FieldError:
-        size = f"is {self.size} bytes" if self.size is not None else "is larger than that"
-        msg = f"the request body {size}; at most {self.limit} bytes are allowed per request"
+        if self.size is None:
+            msg = f"the request body is over {self.limit} bytes, the most allowed per request"
+        else:
+            msg = f"the request body is {self.size} bytes; at most {self.limit} are allowed"
         return FieldError(loc=["body"], msg=f"{msg}: send the events in smaller batches")
 
 
