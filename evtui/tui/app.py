@@ -39,6 +39,14 @@ START_ERRORS = (ReceiverError, OSError, sqlite3.Error)
 SUBSCRIBER_NAME = "tui"
 
 
+def send_hint(api_url: str) -> tuple[str, ...]:
+    """What an empty stream says: where events go, for curl and for Prefect clients."""
+    return (
+        f"No events yet. POST them to {api_url}/events",
+        f"or point Prefect at evtui: PREFECT_API_URL={api_url}",
+    )
+
+
 class EvtuiApp(App[None]):
     """The live event stream over one engine, which the app starts and stops."""
 
@@ -80,6 +88,8 @@ class EvtuiApp(App[None]):
         except START_ERRORS as error:
             self.exit(return_code=1, message=f"evtui could not start: {error}")
             return
+        if self.engine.receiver is not None:
+            self.query_one(EventList).empty_hint = send_hint(self.engine.api_url)
         self._show_status()
         self.set_interval(STATUS_INTERVAL, self._show_status, name="status")
         pane = self.query_one(EventPane)

@@ -38,8 +38,8 @@ class Columns:
     @classmethod
     def for_width(cls, width: int) -> Columns:
         rest = max(0, width - TIME_WIDTH - 4 * GAP)
-        event = _clamp(rest * 32 // 100, 10, 40)
-        resource = _clamp(rest * 36 // 100, 10, 60)
+        event = _clamp(rest * 34 // 100, 10, 40)
+        resource = _clamp(rest * 38 // 100, 10, 60)
         labels = max(0, rest - event - resource)
         return cls(TIME_WIDTH, event, resource, labels)
 
@@ -57,19 +57,40 @@ def _clamp(value: int, low: int, high: int) -> int:
     return max(low, min(high, value))
 
 
-def fit_cell(value: str, width: int) -> str:
-    """Exactly `width` cells: padded, or clipped with an ellipsis (wide characters count 2)."""
+ELIDE_MIDDLE = (False, True, True, False)
+"""Event names and resource ids say the most at their ends (`...flow-run.Completed`,
+`...report-12.csv`, `...<uuid>`), so they lose their middle, not their tail."""
+
+
+def fit_cell(value: str, width: int, *, middle: bool = False) -> str:
+    """Exactly `width` cells (wide characters count 2): padded, or shortened with an ellipsis
+    at the end or, with `middle`, keeping a third of the room for the head and the rest for
+    the tail."""
     length = cell_len(value)
     if length <= width:
         return value + " " * (width - length)
-    return set_cell_size(value, width - 1) + "…"
+    if not middle or width < 5:
+        return set_cell_size(value, width - 1) + "…"
+    head = (width - 1) // 3
+    return set_cell_size(value, head) + "…" + _last_cells(value, width - 1 - head)
+
+
+def _last_cells(value: str, width: int) -> str:
+    """The end of `value` in exactly `width` cells (padded on the left when a wide character
+    does not fit)."""
+    taken = 0
+    start = len(value)
+    while start > 0 and taken + cell_len(value[start - 1]) <= width:
+        start -= 1
+        taken += cell_len(value[start])
+    return " " * (width - taken) + value[start:]
 
 
 def fit_cells(cells: tuple[str, ...], columns: Columns) -> tuple[str, ...]:
     """Each cell fitted to its column and followed by the gap ("" for a column with no room)."""
     return tuple(
-        fit_cell(cell, width) + " " * GAP if width > 0 else ""
-        for cell, width in zip(cells, columns.widths, strict=True)
+        fit_cell(cell, width, middle=middle) + " " * GAP if width > 0 else ""
+        for cell, width, middle in zip(cells, columns.widths, ELIDE_MIDDLE, strict=True)
     )
 
 

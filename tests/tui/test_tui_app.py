@@ -7,6 +7,7 @@ import socket
 
 import httpx
 import pytest
+from textual import events
 from tui_helpers import Running, make_event, screen_lines, subscribed, until
 
 from evtui.engine import Engine
@@ -107,6 +108,15 @@ async def test_filter_applies_live_to_the_buffer_and_new_events(running: Running
     await running.pilot.press("escape")
     await running.until(lambda: len(running.events.buffer) == 12, "every row back")
     assert "filter" not in state_line(running)
+
+
+async def test_keys_typed_in_a_burst_after_slash_reach_the_filter(running: Running) -> None:
+    """A terminal delivers a fast typist's (or a paste's) keys together: none may be lost."""
+    await running.ingest([make_event(1, "file.created"), make_event(2, "prefect.flow-run.x")])
+    for key, character in [("slash", "/"), ("f", "f"), ("i", "i"), ("l", "l"), ("e", "e")]:
+        running.app.post_message(events.Key(key, character))
+    await running.until(lambda: running.events.filter_text == "file", "the filter")
+    assert len(running.events.buffer) == 1
 
 
 async def test_enter_shows_the_event_in_full_and_escape_returns(running: Running) -> None:

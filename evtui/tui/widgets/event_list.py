@@ -24,13 +24,13 @@ from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.geometry import Region, Size
 from textual.message import Message
-from textual.reactive import var
+from textual.reactive import reactive, var
 from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollTo, ScrollUp
 from textual.strip import Strip
 
 from evtui.store.rows import StoredEvent
-from evtui.tui.columns import HEADERS, Columns, fit_cells, row_cells
+from evtui.tui.columns import HEADERS, Columns, fit_cell, fit_cells, row_cells
 from evtui.tui.event_buffer import Change, EventBuffer
 from evtui.tui.matching import parse_filter
 
@@ -74,7 +74,7 @@ class EventList(ScrollView, can_focus=True, inherit_bindings=False):
         ),
     ]
 
-    COMPONENT_CLASSES = {"event-list--cursor", *CELL_STYLES}
+    COMPONENT_CLASSES = {"event-list--cursor", "event-list--hint", *CELL_STYLES}
 
     DEFAULT_CSS = """
     EventList {
@@ -89,11 +89,14 @@ class EventList(ScrollView, can_focus=True, inherit_bindings=False):
         & > .event-list--name { color: $accent; }
         & > .event-list--resource { color: $text; }
         & > .event-list--labels { color: $text-muted; }
+        & > .event-list--hint { color: $text-muted; text-style: italic; }
     }
     """
 
     following: var[bool] = var(True)
     """Keep the newest event in view; off once the user moves up."""
+    empty_hint: reactive[tuple[str, ...]] = reactive(("No events yet.",))
+    """Shown while there is no event at all: how to send some."""
 
     class Changed(Message):
         """The rows, the follow state or the filter changed (coalesced: only the last counts)."""
@@ -327,6 +330,20 @@ class EventList(ScrollView, can_focus=True, inherit_bindings=False):
             styles = self._styles[is_cursor] = RowStyles(cells, base + over)
         return styles
 
+    def _placeholder_line(self, y: int, width: int) -> Strip:
+        """Past the last row: blank, or the hint when nothing is shown at all."""
+        fill = self._row_styles(False).fill
+        if len(self.buffer):
+            return Strip.blank(width, fill)
+        if self.filter_text:
+            hint: tuple[str, ...] = (f"No event here matches {self.filter_text}; esc clears it.",)
+        else:
+            hint = self.empty_hint
+        if not 1 <= y <= len(hint):
+            return Strip.blank(width, fill)
+        style = fill + self.get_component_rich_style("event-list--hint")
+        return Strip([Segment(fit_cell("  " + hint[y - 1], width), style)], width)
+
     def render_lines(self, crop: Region) -> list[Strip]:
         today = date.today()
         if today != self._today:
@@ -339,7 +356,7 @@ class EventList(ScrollView, can_focus=True, inherit_bindings=False):
         width = self.scrollable_content_region.width
         index = scroll_y + y
         if index >= len(self.buffer):
-            return Strip.blank(width, self._row_styles(False).fill)
+            return self._placeholder_line(y, width)
         stored = self.buffer.rows[index]
         is_cursor = index == self.cursor
         key = (stored.seq, is_cursor)

@@ -51,6 +51,7 @@ class EventPane(Vertical):
             "Filter",
             id="events.filter",
             tooltip="Filter by event name glob, or resource:GLOB for the resource id",
+            priority=True,
         ),
         Binding("escape", "clear_filter", "Clear filter", id="events.clear-filter"),
     ]
@@ -107,22 +108,27 @@ class EventPane(Vertical):
         field = self.filter_input
         field.value = self.event_list.filter_text
         field.display = True
-        field.focus()
+        # `/` is a priority binding, handled before the keys typed after it are sent to the
+        # focused widget; focusing now (not later, as `focus()` does) sends them to the input.
+        self.screen.set_focus(field)
 
     @on(Input.Changed, "#event-filter")
     def _filter_typed(self, message: Input.Changed) -> None:
         self.event_list.set_filter(message.value)
+        self.refresh_bindings()
 
     @on(Input.Submitted, "#event-filter")
     def _filter_kept(self) -> None:
         self.filter_input.display = False
         self.event_list.focus()
+        self.refresh_bindings()
 
     def action_clear_filter(self) -> None:
         self.filter_input.value = ""
         self.filter_input.display = False
         self.event_list.set_filter("")
         self.event_list.focus()
+        self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """`esc` only while a filter is in effect or being typed; `/` not while typing."""
