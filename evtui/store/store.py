@@ -21,6 +21,9 @@ from pathlib import Path
 import aiosqlite
 
 from evtui.events import ReceivedEvent
+from evtui.filters import EventFilter
+from evtui.store.counting import Countable, EventCount, TimeUnit, plan_count
+from evtui.store.query import count_statement, page_statement
 from evtui.store.rows import (
     EVENT_COLUMNS,
     StoredEvent,
@@ -343,6 +346,40 @@ class Store:
         ) as cursor:
             row = await cursor.fetchone()
         return event_from_row(tuple(row)) if row else None
+
+    async def query_events(
+        self, filter: EventFilter, limit: int, offset: int = 0
+    ) -> tuple[list[StoredEvent], int]:
+        """One page of the events matching `filter`, in its order, and the exact total.
+
+        With `resource.distinct` the page holds one event per resource and the total counts
+        resources. A short first page is its own total, which spares the count.
+        """
+        page = page_statement(filter, limit, offset)
+        async with self.reader.execute(page.sql, page.params) as cursor:
+            events = [event_from_row(tuple(row)) for row in await cursor.fetchall()]
+        if len(events) < limit and (events or offset == 0):
+            return events, offset + len(events)
+        total = count_statement(filter)
+        async with self.reader.execute(total.sql, total.params) as cursor:
+            row = await cursor.fetchone()
+        return events, int(row[0]) if row else 0
+
+    async def count_by(
+        self,
+        countable: Countable | str,
+        filter: EventFilter,
+        time_unit: TimeUnit | str = TimeUnit.day,
+        time_interval: float = 1.0,
+    ) -> list[EventCount]:
+        """Matching events counted per name, resource or time bucket (see `counting`).
+
+        Raises `InvalidCountParameters` for an interval under 0.01 or over 1000 buckets.
+        """
+        plan = plan_count(Countable(countable), filter, TimeUnit(time_unit), time_interval)
+        async with self.reader.execute(plan.statement.sql, plan.statement.params) as cursor:
+            rows = await cursor.fetchall()
+        return plan.collect([tuple(row) for row in rows])
 
 
 def to_micros_now() -> int:
