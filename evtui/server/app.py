@@ -14,8 +14,10 @@ from fastapi import Depends, FastAPI
 from evtui.server.auth import ApiKey
 from evtui.server.errors import install_error_handlers
 from evtui.server.ingest_api import add_ingest_route
+from evtui.server.query_api import query_router
 from evtui.server.status_api import health_router, status_router
 from evtui.server.websocket_in import EventsIn
+from evtui.server.websocket_out import EventsOut
 
 if TYPE_CHECKING:
     from evtui.engine import Engine
@@ -32,5 +34,7 @@ def create_app(engine: Engine) -> FastAPI:
     app.include_router(health_router())
     app.include_router(status_router(engine, auth))
     add_ingest_route(app, engine, api_key)
+    app.include_router(query_router(engine), dependencies=[auth])
     app.router.add_websocket_route("/api/events/in", EventsIn(engine, api_key))
+    app.router.add_websocket_route("/api/events/out", EventsOut(engine, api_key).serve)
     return app

@@ -79,7 +79,7 @@ async def test_posting_events_needs_the_key(keyed_engine, keyed_api, event):
     assert await keyed_engine.store.count_events() == 1
 
 
-@pytest.mark.parametrize("path", ["/events/in"])
+@pytest.mark.parametrize("path", ["/events/in", "/events/out"])
 async def test_websockets_authenticate_with_the_auth_message(keyed_engine, open_socket, path):
     await open_socket(keyed_engine, path, token=API_KEY)
 
@@ -92,7 +92,7 @@ async def test_websockets_authenticate_with_the_auth_message(keyed_engine, open_
         (5, "Invalid token"),
     ],
 )
-@pytest.mark.parametrize("path", ["/events/in"])
+@pytest.mark.parametrize("path", ["/events/in", "/events/out"])
 async def test_a_websocket_without_the_right_token_is_closed_1008(
     keyed_engine, open_socket, path, token, reason
 ):
@@ -111,3 +111,12 @@ async def test_legacy_mode_is_refused_when_a_key_is_set(keyed_engine, open_socke
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 1002
     assert "subprotocol 'prefect'" in closed.value.rcvd.reason
+
+
+async def test_queries_need_the_key(keyed_api):
+    assert (await keyed_api.post("/events/filter", json={})).status_code == 401
+    accepted = await keyed_api.post(
+        "/events/filter", json={}, headers={"Authorization": f"Bearer {API_KEY}"}
+    )
+    assert accepted.status_code == 200
+    assert accepted.json()["events"] == []

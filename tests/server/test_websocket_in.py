@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from evtui.server.prefect_socket import close_reason
@@ -126,3 +127,13 @@ def test_close_reasons_fit_in_a_close_frame():
 async def test_other_websocket_paths_are_refused(engine, open_socket):
     with pytest.raises(Exception, match="403"):
         await open_socket(engine, "/events/nowhere")
+
+
+async def test_a_plain_websocket_client_gets_automatic_pongs_on_other_sockets(engine):
+    """Only `/events/in` holds pongs for commits; `/events/out` answers them as usual."""
+    url = engine.api_url.replace("http://", "ws://") + "/events/out"
+    async with connect(url, subprotocols=["prefect"], proxy=None) as websocket:
+        await (await websocket.ping())
+        await websocket.send(json.dumps({"type": "auth", "token": None}))
+        assert json.loads(await websocket.recv()) == {"type": "auth_success"}
+        await (await websocket.ping())
