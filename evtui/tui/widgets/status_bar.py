@@ -11,25 +11,36 @@ from typing import Any
 from textual.content import Content
 from textual.widgets import Static
 
-SEPARATOR = ("  │  ", "dim")
+SEPARATOR = (" │ ", "dim")
+
+
+def count(value: int) -> str:
+    """`999,999`, then `1.23M`: a total keeps its width as it grows."""
+    if value < 1_000_000:
+        return f"{value:,}"
+    return f"{value / 1_000_000:.3g}M"
 
 
 def format_status(stats: Mapping[str, Any]) -> Content:
-    """The status line for a `stats()` dict; drops are summed over every subscriber."""
+    """The status line for a `stats()` dict; drops are summed over every subscriber.
+
+    Compact enough for 80 columns at high rates and counts.
+    """
     address = str(stats.get("address", ""))
     listening = address != "not listening"
     drops = sum(int(s.get("dropped", 0)) for s in stats.get("subscribers", ()))
     queued = int(stats.get("write_queue", 0))
     lag = float(stats.get("write_lag_seconds", 0.0))
+    rate = float(stats.get("events_per_second", 0.0))
     parts: list[tuple[str, str] | str] = [
         ("● " if listening else "○ ", "$success" if listening else "$warning"),
         (address, "bold" if listening else "$warning"),
         SEPARATOR,
-        f"{stats.get('events_per_second', 0.0):,.1f} ev/s",
+        f"{rate:,.{1 if rate < 10 else 0}f} ev/s",
         SEPARATOR,
-        f"{int(stats.get('stored_total', 0)):,} stored",
+        f"{count(int(stats.get('stored_total', 0)))} stored",
         SEPARATOR,
-        (f"queue {queued:,}  lag {lag:.2f}s", "$warning" if queued else ""),
+        (f"queue {queued:,} lag {lag:.2f}s", "$warning" if queued else ""),
         SEPARATOR,
         (f"drops {drops:,}", "$warning" if drops else ""),
     ]

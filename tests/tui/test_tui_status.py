@@ -1,0 +1,37 @@
+"""The status line: address, rate, totals, write queue and drops, in 80 columns."""
+
+from __future__ import annotations
+
+from evtui.tui.widgets.status_bar import count, format_status
+
+
+def test_a_busy_engine_fits_eighty_columns() -> None:
+    line = format_status(
+        {
+            "address": "127.0.0.1:4200",
+            "events_per_second": 15_512.4,
+            "stored_total": 1_234_567,
+            "write_queue": 1500,
+            "write_lag_seconds": 0.0213,
+            "subscribers": [{"name": "tui", "dropped": 3}, {"name": "ws", "dropped": 4}],
+        }
+    ).plain
+    assert line == (
+        "● 127.0.0.1:4200 │ 15,512 ev/s │ 1.23M stored │ queue 1,500 lag 0.02s │ drops 7"
+    )
+    assert len(line) <= 80
+
+
+def test_an_engine_without_a_receiver_says_so() -> None:
+    line = format_status({"address": "not listening", "events_per_second": 0.42}).plain
+    assert line.startswith("○ not listening │ 0.4 ev/s │ 0 stored")
+
+
+def test_totals_keep_their_width() -> None:
+    assert [count(n) for n in (0, 999_999, 1_000_000, 12_345_678, 123_456_789)] == [
+        "0",
+        "999,999",
+        "1M",
+        "12.3M",
+        "123M",
+    ]
