@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from rich.syntax import Syntax
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -56,15 +57,24 @@ class EventDetailScreen(Screen[None]):
         Binding("y", "copy_json", "Copy JSON", id="detail.copy", tooltip="Copy the event's JSON"),
     ]
 
+    NARROW = 120
+    """Below this width the resources go under the JSON instead of beside it."""
+
     DEFAULT_CSS = """
     EventDetailScreen {
-        #detail-title { height: 1; background: $panel; padding: 0 1; }
+        #detail-title { height: auto; background: $panel; padding: 0 1; }
         #detail-body { height: 1fr; }
         #detail-json { width: 1fr; padding: 0 1; }
         #detail-resources { width: 1fr; }
         .detail-heading { height: 1; padding: 0 1; background: $boost; text-style: bold; }
         #detail-labels { height: auto; max-height: 50%; }
         #detail-related { height: 1fr; }
+        &.-narrow {
+            #detail-body { layout: vertical; }
+            #detail-json { width: 1fr; height: 1fr; }
+            #detail-resources { width: 1fr; height: auto; max-height: 50%; }
+            #detail-related { height: auto; }
+        }
     }
     """
 
@@ -101,6 +111,9 @@ class EventDetailScreen(Screen[None]):
             for r in event.related
         )
         self.query_one("#detail-json").focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < self.NARROW, "-narrow")
 
     def action_copy_json(self) -> None:
         self.app.copy_to_clipboard(self.json)
