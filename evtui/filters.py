@@ -199,23 +199,29 @@ def fold_case(text: str) -> str:
     return text.translate(_ASCII_LOWER)
 
 
+def _split(query: str) -> list[str]:
+    lexer = shlex.shlex(query, posix=True)
+    lexer.whitespace_split = True
+    lexer.quotes = '"'
+    lexer.escapedquotes = '"'
+    lexer.commenters = ""
+    return list(lexer)
+
+
 def _tokens(query: str) -> list[str]:
     """Split like a shell: spaces separate terms, "double quotes" keep a phrase together.
 
     Only double quotes quote (an apostrophe in `can't` is text), `#` is text, and an unclosed
-    quote runs to the end of the query, as Prefect's parser reads it.
+    quote runs to the end of the query, as Prefect's parser reads it. A backslash escapes the
+    next character, so a query cannot end in a single one.
     """
     for attempt in (query, query + '"'):
-        lexer = shlex.shlex(attempt, posix=True)
-        lexer.whitespace_split = True
-        lexer.quotes = '"'
-        lexer.escapedquotes = '"'
-        lexer.commenters = ""
         try:
-            return list(lexer)
-        except ValueError:
-            continue
-    raise ValueError("cannot be split into terms: it ends inside an escape (a lone backslash)")
+            return _split(attempt)
+        except ValueError as error:
+            if str(error) != "No closing quotation":
+                break
+    raise ValueError("ends in a lone backslash; write \\\\ to search for a backslash")
 
 
 def parse_text_query(query: str) -> TextTerms:
