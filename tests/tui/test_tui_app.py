@@ -84,6 +84,19 @@ async def test_moving_up_pauses_counts_new_and_end_resumes(running: Running) -> 
     assert events.following
 
 
+async def test_mouse_wheel_up_pauses_and_clicks_select_then_open(running: Running) -> None:
+    await running.ingest([make_event(i) for i in range(10)])
+    events_list = running.events
+    events_list.post_message(events.MouseScrollUp(events_list, 5, 2, 0, -1, 0, False, False, False))
+    await running.until(lambda: not events_list.following, "the wheel to pause following")
+
+    await running.pilot.click(events_list, offset=(5, 2))
+    assert events_list.selected.event.id == make_event(2).id
+    assert not isinstance(running.app.screen, EventDetailScreen)
+    await running.pilot.click(events_list, offset=(5, 2))
+    await running.until(lambda: isinstance(running.app.screen, EventDetailScreen), "the detail")
+
+
 async def test_filter_applies_live_to_the_buffer_and_new_events(running: Running) -> None:
     names = ["prefect.flow-run.Completed", "file.created"]
     await running.ingest([make_event(i, names[i % 2]) for i in range(10)])
