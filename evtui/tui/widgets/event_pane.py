@@ -53,8 +53,12 @@ class EventPane(Vertical):
             tooltip="Filter by event name glob, or resource:GLOB for the resource id",
             priority=True,
         ),
-        Binding("escape", "clear_filter", "Clear filter", id="events.clear-filter"),
+        Binding("enter", "keep_filter", "Keep filter", id="events.keep-filter", priority=True),
+        Binding("escape", "clear_filter", "Clear filter", id="events.clear-filter", priority=True),
     ]
+    """Priority bindings act before the keys typed after them reach the focused widget, so the
+    focus moves (`/` to the input, `enter` and `esc` back to the list) before those keys are
+    delivered: a fast typist's or a paste's keys land where they were meant to."""
 
     DEFAULT_CSS = """
     EventPane {
@@ -108,32 +112,34 @@ class EventPane(Vertical):
         field = self.filter_input
         field.value = self.event_list.filter_text
         field.display = True
-        # `/` is a priority binding, handled before the keys typed after it are sent to the
-        # focused widget; focusing now (not later, as `focus()` does) sends them to the input.
-        self.screen.set_focus(field)
+        self.screen.set_focus(field)  # now, not after the queued keys as `focus()` would
 
     @on(Input.Changed, "#event-filter")
     def _filter_typed(self, message: Input.Changed) -> None:
         self.event_list.set_filter(message.value)
         self.refresh_bindings()
 
-    @on(Input.Submitted, "#event-filter")
-    def _filter_kept(self) -> None:
-        self.filter_input.display = False
-        self.event_list.focus()
-        self.refresh_bindings()
+    def action_keep_filter(self) -> None:
+        self._close_filter()
 
     def action_clear_filter(self) -> None:
         self.filter_input.value = ""
-        self.filter_input.display = False
         self.event_list.set_filter("")
-        self.event_list.focus()
+        self._close_filter()
+
+    def _close_filter(self) -> None:
+        self.filter_input.display = False
+        self.screen.set_focus(self.event_list)
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """`esc` only while a filter is in effect or being typed; `/` not while typing."""
+        """`esc` only while a filter is in effect or typed, `enter` only while typing, and `/`
+        (which may be part of a filter) not then."""
+        typing = self.screen.focused is self.filter_input
         if action == "clear_filter":
-            return bool(self.event_list.filter_text) or bool(self.filter_input.display)
+            return bool(self.event_list.filter_text) or typing
+        if action == "keep_filter":
+            return typing
         if action == "open_filter":
-            return not self.filter_input.has_focus
+            return not typing
         return True
