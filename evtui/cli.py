@@ -37,7 +37,11 @@ class UsageError(ValueError):
 
 
 def _engine_options() -> argparse.ArgumentParser:
-    parent = argparse.ArgumentParser(add_help=False)
+    """Flags accepted before or after the command (`evtui --port 5 serve` = `evtui serve --port 5`).
+
+    `SUPPRESS` keeps a subcommand's unset flag from overwriting the value given before it.
+    """
+    parent = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
     group = parent.add_argument_group("engine")
     group.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     group.add_argument("--port", type=int, help="port to listen on (default 4200)")
@@ -48,7 +52,7 @@ def _engine_options() -> argparse.ArgumentParser:
 
 
 def _client_options() -> argparse.ArgumentParser:
-    parent = argparse.ArgumentParser(add_help=False)
+    parent = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
     group = parent.add_argument_group("connection")
     group.add_argument(
         "--api-url",
@@ -94,14 +98,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _flag(args: argparse.Namespace, name: str) -> Any:
+    return getattr(args, name, None)
+
+
 def _engine_settings(args: argparse.Namespace) -> Settings:
-    flags = {"host": args.host, "port": args.port, "db": args.db, "api_key": args.api_key}
-    return load_settings(flags, config_file=args.config)
+    flags = {name: _flag(args, name) for name in ("host", "port", "db", "api_key")}
+    return load_settings(flags, config_file=_flag(args, "config"))
 
 
 def _client(args: argparse.Namespace) -> ApiClient:
-    settings = load_settings({"api_key": args.api_key}, config_file=args.config)
-    url = args.api_url or os.environ.get(ENV_PREFIX + "API_URL") or settings.api_url
+    """A client for the engine the settings describe (`--port` etc. count), or `--api-url`."""
+    settings = _engine_settings(args)
+    url = _flag(args, "api_url") or os.environ.get(ENV_PREFIX + "API_URL") or settings.api_url
     return ApiClient(url, settings.api_key)
 
 

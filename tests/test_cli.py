@@ -42,7 +42,9 @@ def test_emit_then_list_events(serve: ServeProcess) -> None:
     )  # fmt: skip
     assert emitted.returncode == 0, emitted.stderr
     event_id = emitted.stdout.strip()
-    evtui("emit", "other.thing", "--resource-id", "x.1", *url)
+    port = serve.api_url.rsplit(":", 1)[1].split("/")[0]
+    other = evtui("--port", port, "emit", "other.thing", "--resource-id", "x.1")
+    assert other.returncode == 0, other.stderr  # the engine's --port also aims the client
 
     listed = evtui("events", "--json", "--name", "file.*", *url)
     assert listed.returncode == 0, listed.stderr
