@@ -16,7 +16,7 @@ live event or translated to SQL over stored ones:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from functools import lru_cache
 
 LabelPatterns = str | list[str]
@@ -72,18 +72,6 @@ def labels_match(specification: LabelSpecification, labels: Mapping[str, str]) -
     return all(
         any_pattern_matches(patterns, labels.get(name)) for name, patterns in specification.items()
     )
-
-
-def any_resource_matches(
-    specification: LabelSpecification, resources: Iterable[Mapping[str, str]]
-) -> bool:
-    """At least one of the resources satisfies the whole specification.
-
-    An empty specification is satisfied even by no resources at all: it asks for nothing.
-    """
-    if not specification:
-        return True
-    return any(labels_match(specification, resource) for resource in resources)
 
 
 def glob_to_sqlite(glob: str) -> str:
