@@ -61,7 +61,7 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each timed mode")
     parser.add_argument("--connections", type=int, default=32, help="HTTP connections")
     parser.add_argument("--batch", type=int, default=100, help="events per POST in batch mode")
-    parser.add_argument("--ws-connections", type=int, default=4, help="websocket connections")
+    parser.add_argument("--ws-connections", type=int, default=8, help="websocket connections")
     parser.add_argument(
         "--generator",
         choices=("auto", "wrk", "python"),
