@@ -128,7 +128,7 @@ class Event(BaseModel):
 
         The fields were validated when this event was built, so they are not checked again.
         """
-        fields = {name: getattr(self, name) for name in Event.model_fields}
+        fields = {name: getattr(self, name) for name in _EVENT_FIELDS}
         return ReceivedEvent.model_construct(**fields, received=received or now_utc())
 
 
@@ -137,6 +137,8 @@ class ReceivedEvent(Event):
 
     received: UtcDatetime = Field(default_factory=now_utc)
 
+
+_EVENT_FIELDS = tuple(Event.model_fields)
 
 EventList = TypeAdapter(list[Event])
 SingleEvent = TypeAdapter(Event)

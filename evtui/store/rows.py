@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from pydantic_core import to_json
 
-from evtui.events import RESOURCE_ID, RESOURCE_ROLE, ReceivedEvent
+from evtui.events import RESOURCE_ID, ReceivedEvent
 
 EVENT_COLUMNS = (
     "seq, id, occurred, event, resource_id, resource, related, payload, received, follows"
@@ -37,9 +37,9 @@ class StoredEvent:
     event: ReceivedEvent
 
 
-def event_row(seq: int, event: ReceivedEvent, recorded: int) -> tuple:
+def event_row(event: ReceivedEvent) -> tuple:
+    """The `events` row without its leading `seq` and trailing `recorded` (known at commit)."""
     return (
-        seq,
         str(event.id),
         to_micros(event.occurred),
         event.event,
@@ -49,33 +49,8 @@ def event_row(seq: int, event: ReceivedEvent, recorded: int) -> tuple:
         to_json(event.related).decode(),
         to_json(event.payload).decode(),
         to_micros(event.received),
-        recorded,
         str(event.follows) if event.follows else None,
     )
-
-
-def resource_rows(event: ReceivedEvent) -> list[tuple]:
-    """One row for the primary resource (role "") and one per related resource."""
-    occurred = to_micros(event.occurred)
-    event_id = str(event.id)
-    rows = [(occurred, event.resource[RESOURCE_ID], "", _labels_json(event.resource), event_id)]
-    for related in event.related:
-        rows.append(
-            (
-                occurred,
-                related[RESOURCE_ID],
-                related[RESOURCE_ROLE],
-                _labels_json(related),
-                event_id,
-            )
-        )
-    return rows
-
-
-def _labels_json(labels: dict[str, str]) -> str:
-    return to_json(
-        {k: v for k, v in labels.items() if k not in (RESOURCE_ID, RESOURCE_ROLE)}
-    ).decode()
 
 
 def event_from_row(row: tuple) -> StoredEvent:

@@ -29,7 +29,6 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX ix_events_occurred ON events (occurred);
     CREATE INDEX ix_events_event_occurred ON events (event, occurred);
-    CREATE INDEX ix_events_event_resource_occurred ON events (event, resource_id, occurred);
     CREATE TABLE event_resources (
         occurred INTEGER NOT NULL,
         resource_id TEXT NOT NULL,
@@ -39,9 +38,7 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX ix_event_resources_resource_occurred
         ON event_resources (resource_id, occurred);
-    CREATE INDEX ix_event_resources_occurred ON event_resources (occurred);
     CREATE INDEX ix_event_resources_event_id ON event_resources (event_id);
-    CREATE INDEX ix_event_resources_role ON event_resources (resource_role, occurred);
     """,
     # 2: small durable key/value facts about this store (e.g. its identity, cursors of
     # sources), kept apart from events so retention never touches them.

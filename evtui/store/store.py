@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -29,15 +30,15 @@ from evtui.store.rows import (
     StoredEvent,
     event_from_row,
     event_row,
-    resource_rows,
     to_micros,
 )
 from evtui.store.schema import migrate
+from evtui.store.writer import PRAGMAS, StoreClosed, WriteConnection
 
 log = logging.getLogger(__name__)
 
-SQLITE_MAX_VARIABLES = 30_000
-"""Stay well under SQLite's bound-parameter limit (32,766) in `IN (...)` lists."""
+CHECKPOINT_INTERVAL = 1.0
+"""Seconds between WAL checkpoints, which run beside the writer instead of inside a commit."""
 
 
 class Overloaded(RuntimeError):
@@ -46,10 +47,6 @@ class Overloaded(RuntimeError):
     def __init__(self, queued: int, retry_after: float = 1.0) -> None:
         super().__init__(f"the write queue is full ({queued} events waiting); retry shortly")
         self.retry_after = retry_after
-
-
-class StoreClosed(RuntimeError):
-    """The store is shutting down and takes no more writes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,9 +72,20 @@ class StoreStats:
 
 @dataclass
 class _Submission:
+    """Events waiting for a commit, with their rows already built.
+
+    Rows are built when the events are submitted, on the event loop, while the writer thread
+    is busy committing the previous batch: the two kinds of work overlap instead of taking
+    turns.
+    """
+
     events: Sequence[ReceivedEvent]
     future: asyncio.Future[WriteOutcome]
+    rows: list[tuple] = field(init=False)
     queued_at: float = field(default_factory=time.monotonic)
+
+    def __post_init__(self) -> None:
+        self.rows = [event_row(event) for event in self.events]
 
 
 CommitListener = Callable[[list[StoredEvent]], None]
@@ -100,11 +108,11 @@ class Store:
         self._listeners: list[CommitListener] = []
         self._pending: deque[_Submission] = deque()
         self._wakeup = asyncio.Event()
-        self._write_lock = asyncio.Lock()
-        """Held for each write transaction: the writer's commits and retention's deletes."""
-        self._writer: aiosqlite.Connection | None = None
+        self._writer = WriteConnection(self.path)
         self._reader: aiosqlite.Connection | None = None
+        self._checkpointer: aiosqlite.Connection | None = None
         self._task: asyncio.Task[None] | None = None
+        self._checkpoints: asyncio.Task[None] | None = None
         self._next_seq = 1
         self._closing = False
 
@@ -112,15 +120,16 @@ class Store:
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = await _connect(self.path)
-        await migrate(self._writer)
-        async with self._writer.execute("SELECT coalesce(max(seq), 0) FROM events") as cursor:
-            row = await cursor.fetchone()
-        self._next_seq = int(row[0]) + 1 if row else 1
         self._reader = await _connect(self.path)
+        await migrate(self._reader)
+        self._next_seq = await self._writer.open()
         self.stats.total = await self.count_events()
+        self._checkpointer = await _connect(self.path)
         self._closing = False
         self._task = asyncio.create_task(self._write_loop(), name="evtui-store-writer")
+        self._checkpoints = asyncio.create_task(
+            self._checkpoint_loop(), name="evtui-store-checkpoints"
+        )
 
     async def close(self) -> None:
         """Commit everything already accepted, then close the connections."""
@@ -131,10 +140,16 @@ class Store:
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         self._task = None
-        for conn in (self._writer, self._reader):
+        if self._checkpoints is not None:
+            self._checkpoints.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._checkpoints
+            self._checkpoints = None
+        for conn in (self._reader, self._checkpointer):
             if conn is not None:
                 await conn.close()
-        self._writer = self._reader = None
+        self._reader = self._checkpointer = None
+        await self._writer.close()
 
     async def __aenter__(self) -> Store:
         await self.open()
@@ -196,10 +211,32 @@ class Store:
             if self._closing:
                 return
 
+    async def _checkpoint_loop(self) -> None:
+        """Keep the WAL short without putting checkpoints inside commits.
+
+        SQLite's automatic checkpoint runs inside whichever COMMIT crosses its threshold, and
+        every request waiting on that commit waits for it too. Here a PASSIVE checkpoint from
+        another connection copies the bulk of the new pages beside the writer; then the writer
+        itself, between two commits, copies the few pages left. Only a checkpoint that
+        completes lets the next transaction start the WAL file over: without that second
+        step, under steady ingest the WAL would grow without bound.
+        """
+        assert self._checkpointer is not None
+        commits = self.stats.commits
+        while True:
+            await asyncio.sleep(CHECKPOINT_INTERVAL)
+            if self.stats.commits == commits:
+                continue
+            commits = self.stats.commits
+            try:
+                await self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                await self._writer.checkpoint()
+            except sqlite3.Error:
+                log.exception("WAL checkpoint failed; the next one will retry")
+
     async def _commit(self, batch: list[_Submission]) -> None:
         try:
-            async with self._write_lock:
-                outcomes, committed = await self._insert(batch)
+            outcomes, committed = await self._insert(batch)
         except Exception as error:  # the submitters learn of it; the writer keeps going
             log.exception("writing %d submissions failed", len(batch))
             for submission in batch:
@@ -222,50 +259,18 @@ class Store:
     async def _insert(
         self, batch: list[_Submission]
     ) -> tuple[list[WriteOutcome], list[StoredEvent]]:
-        conn = self._writer
-        assert conn is not None
-        ids = list({str(e.id) for s in batch for e in s.events})
-        existing = await self._existing_ids(conn, ids)
-        seen: set[str] = set(existing)
-        recorded = to_micros_now()
-        event_rows: list[tuple] = []
-        res_rows: list[tuple] = []
+        rows = [row for s in batch for row in s.rows]
+        inserted = iter(await self._writer.insert(rows, self._next_seq, to_micros_now()))
         committed: list[StoredEvent] = []
         outcomes: list[WriteOutcome] = []
         for submission in batch:
-            stored = duplicates = 0
+            stored = 0
             for event in submission.events:
-                key = str(event.id)
-                if key in seen:
-                    duplicates += 1
-                    continue
-                seen.add(key)
-                seq = self._next_seq + len(committed)
-                event_rows.append(event_row(seq, event, recorded))
-                res_rows.extend(resource_rows(event))
-                committed.append(StoredEvent(seq, event))
-                stored += 1
-            outcomes.append(WriteOutcome(stored, duplicates))
-        if committed:
-            await conn.execute("BEGIN IMMEDIATE")
-            try:
-                await conn.executemany(
-                    "INSERT INTO events (seq, id, occurred, event, resource_id, resource, "
-                    "related_resource_ids, related, payload, received, recorded, follows) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    event_rows,
-                )
-                await conn.executemany(
-                    "INSERT INTO event_resources "
-                    "(occurred, resource_id, resource_role, resource, event_id) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    res_rows,
-                )
-                await conn.commit()
-            except BaseException:
-                await conn.rollback()
-                raise
-            self._next_seq += len(committed)
+                if next(inserted):
+                    committed.append(StoredEvent(self._next_seq + len(committed), event))
+                    stored += 1
+            outcomes.append(WriteOutcome(stored, len(submission.events) - stored))
+        self._next_seq += len(committed)
         self.stats.accepted += len(committed)
         self.stats.total += len(committed)
         self.stats.duplicates += sum(o.duplicates for o in outcomes)
@@ -273,45 +278,14 @@ class Store:
         self.stats.last_batch = len(committed)
         return outcomes, committed
 
-    @staticmethod
-    async def _existing_ids(conn: aiosqlite.Connection, ids: list[str]) -> list[str]:
-        found: list[str] = []
-        for start in range(0, len(ids), SQLITE_MAX_VARIABLES):
-            chunk = ids[start : start + SQLITE_MAX_VARIABLES]
-            marks = ",".join("?" * len(chunk))
-            async with conn.execute(f"SELECT id FROM events WHERE id IN ({marks})", chunk) as cur:
-                found.extend(row[0] for row in await cur.fetchall())
-        return found
-
     async def delete_batch(self, before: int, event_name: str | None, limit: int) -> int:
         """Delete up to `limit` events that occurred before `before` (microseconds).
 
-        Resource rows go first, then the events, in one short transaction.
+        It runs on the writer's thread, between commits, so it never meets a write midway.
         """
-        conn = self._writer
-        if conn is None:
-            raise StoreClosed("the store is not open")
-        where, params = "occurred < ?", [before]
-        if event_name is not None:
-            where, params = "event = ? AND occurred < ?", [event_name, before]
-        async with self._write_lock:
-            async with conn.execute(
-                f"SELECT id FROM events WHERE {where} LIMIT ?", (*params, limit)
-            ) as cursor:
-                ids = [row[0] for row in await cursor.fetchall()]
-            if not ids:
-                return 0
-            marks = ",".join("?" * len(ids))
-            await conn.execute("BEGIN IMMEDIATE")
-            try:
-                await conn.execute(f"DELETE FROM event_resources WHERE event_id IN ({marks})", ids)
-                await conn.execute(f"DELETE FROM events WHERE id IN ({marks})", ids)
-                await conn.commit()
-            except BaseException:
-                await conn.rollback()
-                raise
-        self.stats.total -= len(ids)
-        return len(ids)
+        deleted = await self._writer.delete_before(before, event_name, limit)
+        self.stats.total -= deleted
+        return deleted
 
     # -- reading --------------------------------------------------------------------------
 
@@ -388,10 +362,8 @@ def to_micros_now() -> int:
 
 async def _connect(path: Path) -> aiosqlite.Connection:
     conn = await aiosqlite.connect(path, isolation_level=None)
-    await conn.execute("PRAGMA journal_mode=WAL")
-    await conn.execute("PRAGMA synchronous=FULL")
-    await conn.execute("PRAGMA busy_timeout=10000")
-    await conn.execute("PRAGMA foreign_keys=ON")
+    for pragma in PRAGMAS:
+        await conn.execute(pragma)
     return conn
 
 

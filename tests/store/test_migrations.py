@@ -10,18 +10,16 @@ from store_helpers import make_event, related
 
 from evtui.filters import EventFilter
 from evtui.store import Store
-from evtui.store.rows import event_row, resource_rows
+from evtui.store.rows import event_row
 from evtui.store.schema import SCHEMA_VERSION, SchemaTooNew, migrate, schema_version
+from evtui.store.writer import INSERT_RESOURCES
 
 EXPECTED_INDEXES = {
     "ix_events_occurred",
     "ix_events_event_occurred",
-    "ix_events_event_resource_occurred",
     "ix_events_resource_occurred",
     "ix_event_resources_resource_occurred",
-    "ix_event_resources_occurred",
     "ix_event_resources_event_id",
-    "ix_event_resources_role",
 }
 
 
@@ -56,12 +54,12 @@ async def test_an_older_file_upgrades_and_keeps_its_data(tmp_path: Path, version
         tables, _ = await tables_and_indexes(path)
         if "events" in tables:
             await conn.execute(
-                "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                event_row(1, kept, 0),
+                "INSERT INTO events (seq, id, occurred, event, resource_id, resource,"
+                " related_resource_ids, related, payload, received, follows, recorded)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (1, *event_row(kept), 0),
             )
-            await conn.executemany(
-                "INSERT INTO event_resources VALUES (?, ?, ?, ?, ?)", resource_rows(kept)
-            )
+            await conn.execute(INSERT_RESOURCES, {"first": 1, "last": 1})
         if "store_meta" in tables:
             async with conn.execute("SELECT value FROM store_meta WHERE key = 'store_id'") as cur:
                 (store_id,) = await cur.fetchone()

@@ -1,0 +1,199 @@
+"""The store's single writer: one sqlite3 connection on its own thread, one call per transaction.
+
+Readers use aiosqlite, where every statement is a hop between the event loop and the
+connection's thread. For the writer those hops were the bottleneck: a commit took half a dozen
+of them (check for duplicates, begin, insert events, insert resources, commit), and each waited
+for the busy event loop to come round, while the SQLite thread sat idle. Here a whole
+transaction is one function run on the writer thread, so the thread goes from one batch to the
+next without waiting for the loop in between.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import sys
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic_core import to_json
+
+T = TypeVar("T")
+
+SWITCH_INTERVAL = 0.0005
+
+SELECT_EXISTING = "SELECT id FROM events WHERE id IN (SELECT value FROM json_each(?))"
+INSERT_EVENTS = (
+    "INSERT INTO events (seq, id, occurred, event, resource_id, resource, related_resource_ids,"
+    " related, payload, received, follows, recorded)"
+    " SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6,"
+    " value->>7, value->>8, value->>9, value->>10, value->>11 FROM json_each(?)"
+)
+"""Rows arrive as one JSON array: SQLite unpacks them in C, with the GIL released throughout
+(executemany takes the GIL back to bind every row)."""
+INSERT_RESOURCES = """
+    INSERT INTO event_resources (occurred, resource_id, resource_role, resource, event_id)
+    SELECT occurred, resource_id, '', json_remove(resource, '$."prefect.resource.id"'), id
+    FROM events WHERE seq BETWEEN :first AND :last
+    UNION ALL
+    SELECT e.occurred,
+           r.value ->> '$."prefect.resource.id"',
+           r.value ->> '$."prefect.resource.role"',
+           json_remove(r.value, '$."prefect.resource.id"', '$."prefect.resource.role"'), e.id
+    FROM events e, json_each(e.related) r WHERE e.seq BETWEEN :first AND :last
+"""
+"""One row per involved resource (the primary with role ""), derived in SQL from the event
+rows just inserted: the JSON work happens in SQLite, off the event loop and without the GIL."""
+
+PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=FULL",  # a commit is fsynced before it is acknowledged
+    "PRAGMA busy_timeout=10000",
+    "PRAGMA foreign_keys=ON",
+)
+"""Every connection's settings."""
+WRITER_PRAGMAS = (
+    "PRAGMA cache_size=-32768",  # 32 MiB: hot index pages stay in memory
+    "PRAGMA wal_autocheckpoint=0",  # checkpoints run beside the writer (Store)
+    "PRAGMA journal_size_limit=67108864",
+)
+
+
+class StoreClosed(RuntimeError):
+    """The store is shutting down and takes no more writes."""
+
+
+def _connect_writer(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    for pragma in (*PRAGMAS, *WRITER_PRAGMAS):
+        conn.execute(pragma)
+    return conn
+
+
+class WriteConnection:
+    """The one connection that writes, and the thread it lives on."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._executor: ThreadPoolExecutor | None = None
+        self._conn: sqlite3.Connection | None = None
+
+    async def open(self) -> int:
+        """Connect on the writer thread; returns the next free `seq`.
+
+        It also shortens the interpreter's thread switch interval (5 ms by default). The writer
+        thread needs the GIL back after each statement, and while the event loop is busy
+        validating requests it would wait the whole interval every time, idling the one thread
+        that commits. At 0.5 ms batch ingest runs about a fifth faster.
+        """
+        sys.setswitchinterval(SWITCH_INTERVAL)
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="evtui-store-writer")
+        self._conn = await self._call(_connect_writer, self.path)
+        return await self._call(_next_seq, self._conn)
+
+    async def close(self) -> None:
+        if self._executor is None or self._conn is None:
+            return
+        await self._call(_close, self._conn)
+        self._executor.shutdown(wait=True)
+        self._executor = None
+        self._conn = None
+
+    async def insert(self, rows: Sequence[tuple], first_seq: int, recorded: int) -> list[bool]:
+        """Insert the events not stored yet, numbered from `first_seq`, in one transaction.
+
+        Returns, per row, whether it was inserted (False: its id was already stored, or came
+        earlier in this same call).
+        """
+        return await self._call(_insert, self._open(), rows, first_seq, recorded)
+
+    async def delete_before(self, before: int, event_name: str | None, limit: int) -> int:
+        """Delete up to `limit` events that occurred before `before` (microseconds)."""
+        return await self._call(_delete_before, self._open(), before, event_name, limit)
+
+    async def checkpoint(self) -> None:
+        """A PASSIVE checkpoint between two commits (see `Store._checkpoint_loop`)."""
+        await self._call(_checkpoint, self._open())
+
+    def _open(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreClosed("the store is not open")
+        return self._conn
+
+    async def _call(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, lambda: function(*args, **kwargs))
+
+
+def _next_seq(conn: sqlite3.Connection) -> int:
+    (highest,) = conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()
+    return int(highest) + 1
+
+
+def _checkpoint(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+
+def _close(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # leave a tidy file behind
+    conn.close()
+
+
+def _insert(
+    conn: sqlite3.Connection, rows: Sequence[tuple], first_seq: int, recorded: int
+) -> list[bool]:
+    ids = to_json([row[0] for row in rows]).decode()
+    seen = {found for (found,) in conn.execute(SELECT_EXISTING, (ids,))}
+    inserted: list[bool] = []
+    event_rows: list[tuple] = []
+    for row in rows:
+        if row[0] in seen:
+            inserted.append(False)
+            continue
+        seen.add(row[0])
+        event_rows.append((first_seq + len(event_rows), *row, recorded))
+        inserted.append(True)
+    if event_rows:
+        with _transaction(conn):
+            conn.execute(INSERT_EVENTS, (to_json(event_rows).decode(),))
+            span = {"first": first_seq, "last": first_seq + len(event_rows) - 1}
+            conn.execute(INSERT_RESOURCES, span)
+    return inserted
+
+
+def _delete_before(
+    conn: sqlite3.Connection, before: int, event_name: str | None, limit: int
+) -> int:
+    """Resource rows first, then their events, in one short transaction."""
+    where, params = "occurred < ?", [before]
+    if event_name is not None:
+        where, params = "event = ? AND occurred < ?", [event_name, before]
+    ids = [
+        row[0]
+        for row in conn.execute(f"SELECT id FROM events WHERE {where} LIMIT ?", (*params, limit))
+    ]
+    if not ids:
+        return 0
+    chosen = to_json(ids).decode()
+    with _transaction(conn):
+        conn.execute(
+            "DELETE FROM event_resources WHERE event_id IN (SELECT value FROM json_each(?))",
+            (chosen,),
+        )
+        conn.execute("DELETE FROM events WHERE id IN (SELECT value FROM json_each(?))", (chosen,))
+    return len(ids)
+
+
+class _transaction:
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
+        self.conn.execute("COMMIT" if kind is None else "ROLLBACK")
