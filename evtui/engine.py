@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from evtui.bus import Bus, Subscription
-from evtui.events import Event, now_utc
+from evtui.events import Event, ReceivedEvent, now_utc
 from evtui.settings import Settings
 from evtui.store import Store, WriteOutcome
 from evtui.store.rows import StoredEvent
@@ -137,9 +137,15 @@ class Engine:
     # -- ingest ---------------------------------------------------------------------------
 
     def submit(self, events: Sequence[Event]) -> asyncio.Future[WriteOutcome]:
-        """Stamp `received` and queue for commit; raises `Overloaded` when the queue is full."""
+        """Stamp `received` and queue for commit; raises `Overloaded` when the queue is full.
+
+        Events that are already `ReceivedEvent`s (the receivers validate into that class, see
+        `evtui.events.received_now`) keep their stamp.
+        """
         received = now_utc()
-        return self.store.submit([event.receive(received) for event in events])
+        return self.store.submit(
+            [e if isinstance(e, ReceivedEvent) else e.receive(received) for e in events]
+        )
 
     async def ingest(self, events: Sequence[Event]) -> WriteOutcome:
         """Store events; returns once they are committed (or were already stored)."""

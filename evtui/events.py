@@ -22,6 +22,8 @@ from pydantic import (
     Field,
     TypeAdapter,
     ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
     field_validator,
 )
 
@@ -124,7 +126,7 @@ class Event(BaseModel):
         return [r for r in self.related if r.get(RESOURCE_ROLE) == role]
 
     def receive(self, received: datetime | None = None) -> ReceivedEvent:
-        """Stamp the server's receipt time; any `received` a client sent is ignored.
+        """Stamp the server's receipt time on an event built in Python.
 
         The fields were validated when this event was built, so they are not checked again.
         """
@@ -133,15 +135,41 @@ class Event(BaseModel):
 
 
 class ReceivedEvent(Event):
-    """An event as the server accepted it, with its `received` time."""
+    """An event as the server accepted it, with its `received` time.
 
-    received: UtcDatetime = Field(default_factory=now_utc)
+    Receivers validate incoming JSON straight into this class with `RECEIVING` context (see
+    `received_now`): `received` is then the server's stamp, whatever the client sent, without
+    building the event twice.
+    """
+
+    received: UtcDatetime = Field(default_factory=now_utc, validate_default=True)
+
+    @field_validator("received", mode="wrap")
+    @classmethod
+    def _stamped_on_receipt(
+        cls, value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
+    ) -> datetime:
+        stamp = info.context.get(RECEIVING) if info.context else None
+        return stamp if stamp is not None else handler(value)
+
+
+RECEIVING = "received"
+"""Validation context key: the receipt time to stamp on every event validated with it."""
+
+
+def received_now() -> dict[str, datetime]:
+    """The validation context of one request or frame: everything in it is received now."""
+    return {RECEIVING: now_utc()}
 
 
 _EVENT_FIELDS = tuple(Event.model_fields)
 
 EventList = TypeAdapter(list[Event])
 SingleEvent = TypeAdapter(Event)
+ReceivedList = TypeAdapter(list[ReceivedEvent])
+"""Validates a request body into received events: `ReceivedList.validate_json(body,
+context=received_now())`."""
+ReceivedSingle = TypeAdapter(ReceivedEvent)
 
 
 class EventTooLarge(ValueError):

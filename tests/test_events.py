@@ -14,8 +14,10 @@ from evtui.events import (
     Event,
     EventList,
     ReceivedEvent,
+    ReceivedList,
     check_sizes,
     field_errors,
+    received_now,
     uuid7,
 )
 
@@ -141,3 +143,12 @@ def test_size_limit_is_checked_only_when_the_input_could_exceed_it() -> None:
     problems = check_sizes([small, big], raw_size=MAXIMUM_EVENT_SIZE_BYTES * 2)
     assert [p.path for p in problems] == ["1"]
     assert "at most 1500000 are allowed" in problems[0].msg
+
+
+def test_receivers_stamp_received_at_validation_whatever_the_client_sent() -> None:
+    body = json.dumps([{**PREFECT_CLIENT_JSON, "received": "1999-01-01T00:00:00Z"}])
+    context = received_now()
+    (stamped,) = ReceivedList.validate_json(body, context=context)
+    assert stamped.received == context["received"]
+    (kept,) = ReceivedList.validate_json(body)  # reading a stored event keeps its stamp
+    assert kept.received == datetime(1999, 1, 1, tzinfo=UTC)

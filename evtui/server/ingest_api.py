@@ -18,11 +18,13 @@ from starlette.responses import Response
 from evtui.events import (
     MAXIMUM_EVENT_SIZE_BYTES,
     Event,
-    EventList,
     FieldError,
-    SingleEvent,
+    ReceivedEvent,
+    ReceivedList,
+    ReceivedSingle,
     check_sizes,
     field_errors,
+    received_now,
 )
 from evtui.server.auth import ApiKey
 from evtui.server.errors import error_response
@@ -75,14 +77,19 @@ class InvalidEvents(Exception):
         self.errors = errors
 
 
-def parse_events(body: bytes) -> list[Event]:
+def parse_events(body: bytes) -> list[ReceivedEvent]:
     """A JSON array of events (Prefect's shape) or one event object.
 
     Raises `InvalidEvents` with every problem, located as `body[.index].field`.
     """
     is_array = _STARTS_WITH_ARRAY.match(body) is not None
     try:
-        events = EventList.validate_json(body) if is_array else [SingleEvent.validate_json(body)]
+        context = received_now()
+        events = (
+            ReceivedList.validate_json(body, context=context)
+            if is_array
+            else [ReceivedSingle.validate_json(body, context=context)]
+        )
     except ValidationError as error:
         malformed = any(item["type"] == "json_invalid" for item in error.errors())
         raise InvalidEvents(400 if malformed else 422, field_errors(error, ["body"])) from None

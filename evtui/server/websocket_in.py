@@ -18,7 +18,14 @@ from pydantic import ValidationError
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from evtui.events import Event, FieldError, SingleEvent, check_sizes, field_errors
+from evtui.events import (
+    Event,
+    FieldError,
+    ReceivedSingle,
+    check_sizes,
+    field_errors,
+    received_now,
+)
 from evtui.server.auth import ApiKey
 from evtui.server.ordered_pongs import EXTENSION, PING, PONG
 from evtui.server.prefect_socket import (
@@ -80,7 +87,7 @@ def _parse_frame(message: Message) -> Event | list[FieldError]:
     if data is None:
         return [FieldError(loc=[], msg="empty frame; expected one event as JSON")]
     try:
-        event = SingleEvent.validate_json(data)
+        event = ReceivedSingle.validate_json(data, context=received_now())
     except ValidationError as error:
         return field_errors(error)
     too_large = check_sizes([event], len(data))

@@ -99,7 +99,7 @@ class Store:
         path: Path | str,
         *,
         queue_limit: int = 200_000,
-        max_batch: int = 10_000,
+        max_batch: int = 2000,
     ) -> None:
         self.path = Path(path)
         self.queue_limit = queue_limit
