@@ -56,10 +56,12 @@ class EventRate:
 
 @dataclass
 class IngestCounters:
-    """Requests and events turned away before they reached the store."""
+    """What was turned away before it reached the store."""
 
     rejected: int = 0
+    """Requests (or websocket frames) refused as invalid: none of their events was stored."""
     overloaded: int = 0
+    """Times a sender was told to retry because the write queue was full."""
     rate: EventRate = field(default_factory=EventRate)
 
 
