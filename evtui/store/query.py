@@ -169,15 +169,25 @@ def _resource(
     return out
 
 
+def related_rows() -> Conditions:
+    """Conditions on `event_resources er` that start with "a related resource, not the primary".
+
+    The literal term (no bound parameter) lets SQLite use the partial index on related rows;
+    the primary resource is found through the columns of `events` instead.
+    """
+    rows = Conditions()
+    rows.add(f"er.resource_role != '{PRIMARY_ROLE}'")
+    return rows
+
+
 def _related_resource(criteria: RelatedFilter) -> Conditions:
     """Conditions on one `event_resources er` row."""
-    row = Conditions()
+    # Prefect's quirk: asking for the role "" includes the primary resource's row.
+    row = Conditions() if PRIMARY_ROLE in (criteria.role or ()) else related_rows()
     if criteria.id:
         row.add(*in_list("er.resource_id", criteria.id))
     if criteria.role:
         row.add(*in_list("er.resource_role", criteria.role))
-    else:
-        row.add("er.resource_role != ?", PRIMARY_ROLE)
     if criteria.resources_in_roles:
         pairs = criteria.resources_in_roles
         row.add(
@@ -231,14 +241,22 @@ def conditions(filter: EventFilter) -> Conditions:
         _event_name(filter.event, out)
     if filter.resource:
         _resource(filter.resource, PRIMARY_COLUMNS, out)
-    rows = [_related_resource(r) for r in filter.related or () if not r.is_empty]
-    rows += [
-        _resource(r, INVOLVED_COLUMNS, Conditions())
-        for r in filter.any_resource or ()
-        if not r.is_empty
-    ]
-    for row in rows:
-        out.add(_resource_row_test(filter, row.where), since, until, *row.params)
+    for related in filter.related or ():
+        if not related.is_empty:
+            row = _related_resource(related)
+            out.add(_resource_row_test(filter, row.where), since, until, *row.params)
+    for involved in filter.any_resource or ():
+        if not involved.is_empty:
+            # "the primary resource, or one of the related", each side on its own table
+            primary = _resource(involved, PRIMARY_COLUMNS, Conditions())
+            row = _resource(involved, INVOLVED_COLUMNS, related_rows())
+            out.add(
+                f"({primary.where}) OR {_resource_row_test(filter, row.where)}",
+                *primary.params,
+                since,
+                until,
+                *row.params,
+            )
     if filter.text:
         _text(filter.text, out)
     return out

@@ -36,8 +36,8 @@ MIGRATIONS: list[str] = [
         resource TEXT NOT NULL,
         event_id TEXT NOT NULL
     );
-    CREATE INDEX ix_event_resources_resource_occurred
-        ON event_resources (resource_id, occurred);
+    CREATE INDEX ix_event_resources_related_occurred
+        ON event_resources (resource_id, occurred) WHERE resource_role != '';
     CREATE INDEX ix_event_resources_event_id ON event_resources (event_id);
     """,
     # 2: small durable key/value facts about this store (e.g. its identity, cursors of

@@ -18,7 +18,7 @@ EXPECTED_INDEXES = {
     "ix_events_occurred",
     "ix_events_event_occurred",
     "ix_events_resource_occurred",
-    "ix_event_resources_resource_occurred",
+    "ix_event_resources_related_occurred",
     "ix_event_resources_event_id",
 }
 
