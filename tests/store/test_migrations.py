@@ -20,6 +20,7 @@ EXPECTED_INDEXES = {
     "ix_events_resource_occurred",
     "ix_event_resources_related_occurred",
     "ix_event_resources_event_id",
+    "ix_event_resources_role",
 }
 
 
