@@ -1,10 +1,11 @@
 """The SQLite event store: one writer task that group-commits, readers on their own connection.
 
-Every submission waits in a bounded queue; the writer takes everything queued, writes it in one
-transaction and only then resolves the submitters' futures, so an acknowledged event is on
-disk (WAL, `synchronous=FULL`). While one transaction commits the next batch gathers, which is
-what makes many small requests cheap. Committed events go to the `on_commit` callbacks (the
-bus) exactly once, in commit order.
+Every submission waits in a bounded queue; the writer task takes what is queued (up to
+`max_batch` events), has the writer thread (`store/writer.py`) write it in one transaction and
+only then resolves the submitters' futures, so an acknowledged event is on disk (WAL,
+`synchronous=FULL`). While one transaction commits the next batch gathers, which is what makes
+many small requests cheap. Committed events go to the commit listeners (the bus) exactly once,
+in commit order.
 """
 
 from __future__ import annotations
@@ -92,14 +93,14 @@ CommitListener = Callable[[list[StoredEvent]], None]
 
 
 class Store:
-    """Owns the SQLite file: schema, the writer task and a reader connection."""
+    """Owns the SQLite file: schema, the writer, a reader connection and WAL checkpoints."""
 
     def __init__(
         self,
         path: Path | str,
         *,
         queue_limit: int = 200_000,
-        max_batch: int = 2000,
+        max_batch: int = 4000,
     ) -> None:
         self.path = Path(path)
         self.queue_limit = queue_limit
