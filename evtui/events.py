@@ -108,16 +108,6 @@ class Event(BaseModel):
     id: uuid.UUID = Field(default_factory=uuid7)
     follows: uuid.UUID | None = None
 
-    @field_validator("related", mode="before")
-    @classmethod
-    def _null_related_is_empty(cls, value: Any) -> Any:
-        return [] if value is None else value
-
-    @field_validator("payload", mode="before")
-    @classmethod
-    def _null_payload_is_empty(cls, value: Any) -> Any:
-        return {} if value is None else value
-
     @property
     def resource_id(self) -> str:
         return self.resource[RESOURCE_ID]

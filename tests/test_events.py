@@ -131,9 +131,12 @@ def test_label_and_related_limits() -> None:
     assert found[0].startswith("body.0.related: List should have at most 100 items")
 
 
-def test_null_related_and_payload_mean_empty() -> None:
-    event = Event.model_validate({**PREFECT_CLIENT_JSON, "related": None, "payload": None})
-    assert event.related == [] and event.payload == {}
+def test_null_related_and_payload_are_refused_as_by_prefect() -> None:
+    found = errors_of([{**PREFECT_CLIENT_JSON, "related": None, "payload": None}])
+    assert found == [
+        "body.0.related: Input should be a valid list",
+        "body.0.payload: Input should be a valid dictionary",
+    ]
 
 
 def test_size_limit_is_checked_only_when_the_input_could_exceed_it() -> None:

@@ -37,19 +37,26 @@ class StoredEvent:
     event: ReceivedEvent
 
 
+ROW_COLUMNS = (
+    "id, occurred, event, resource_id, received, follows,"
+    " resource, related_resource_ids, related, payload"
+)
+"""The columns of `event_row`, in its order: the short ones first, the JSON texts last."""
+
+
 def event_row(event: ReceivedEvent) -> tuple:
-    """The `events` row without its leading `seq` and trailing `recorded` (known at commit)."""
+    """The `events` row but `seq` and `recorded` (known only at commit)."""
     return (
         str(event.id),
         to_micros(event.occurred),
         event.event,
         event.resource[RESOURCE_ID],
+        to_micros(event.received),
+        str(event.follows) if event.follows else None,
         to_json(event.resource).decode(),
         to_json([r[RESOURCE_ID] for r in event.related]).decode(),
         to_json(event.related).decode(),
         to_json(event.payload).decode(),
-        to_micros(event.received),
-        str(event.follows) if event.follows else None,
     )
 
 

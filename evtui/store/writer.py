@@ -20,19 +20,21 @@ from typing import Any, TypeVar
 
 from pydantic_core import to_json
 
+from evtui.store.rows import ROW_COLUMNS
+
 T = TypeVar("T")
 
 SWITCH_INTERVAL = 0.0005
 
 SELECT_EXISTING = "SELECT id FROM events WHERE id IN (SELECT value FROM json_each(?))"
 INSERT_EVENTS = (
-    "INSERT INTO events (seq, id, occurred, event, resource_id, resource, related_resource_ids,"
-    " related, payload, received, follows, recorded)"
+    f"INSERT INTO events (seq, recorded, {ROW_COLUMNS})"
     " SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6,"
     " value->>7, value->>8, value->>9, value->>10, value->>11 FROM json_each(?)"
 )
 """Rows arrive as one JSON array: SQLite unpacks them in C, with the GIL released throughout
-(executemany takes the GIL back to bind every row)."""
+(executemany takes the GIL back to bind every row). SQLite 3.40 parses a row's JSON again
+for each `->>`, so the short columns come first and the long JSON texts last."""
 INSERT_RESOURCES = """
     INSERT INTO event_resources (occurred, resource_id, resource_role, resource, event_id)
     SELECT occurred, resource_id, '', json_remove(resource, '$."prefect.resource.id"'), id
@@ -153,7 +155,7 @@ def _insert(
             inserted.append(False)
             continue
         seen.add(row[0])
-        event_rows.append((first_seq + len(event_rows), *row, recorded))
+        event_rows.append((first_seq + len(event_rows), recorded, *row))
         inserted.append(True)
     if event_rows:
         with _transaction(conn):

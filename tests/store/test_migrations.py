@@ -10,7 +10,7 @@ from store_helpers import make_event, related
 
 from evtui.filters import EventFilter
 from evtui.store import Store
-from evtui.store.rows import event_row
+from evtui.store.rows import ROW_COLUMNS, event_row
 from evtui.store.schema import SCHEMA_VERSION, SchemaTooNew, migrate, schema_version
 from evtui.store.writer import INSERT_RESOURCES
 
@@ -55,10 +55,9 @@ async def test_an_older_file_upgrades_and_keeps_its_data(tmp_path: Path, version
         tables, _ = await tables_and_indexes(path)
         if "events" in tables:
             await conn.execute(
-                "INSERT INTO events (seq, id, occurred, event, resource_id, resource,"
-                " related_resource_ids, related, payload, received, follows, recorded)"
+                f"INSERT INTO events (seq, recorded, {ROW_COLUMNS})"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (1, *event_row(kept), 0),
+                (1, 0, *event_row(kept)),
             )
             await conn.execute(INSERT_RESOURCES, {"first": 1, "last": 1})
         if "store_meta" in tables:
