@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiosqlite
+from pydantic_core import to_json
 
 from evtui.events import ReceivedEvent
 from evtui.filters import EventFilter
@@ -83,10 +84,12 @@ class _Submission:
     events: Sequence[ReceivedEvent]
     future: asyncio.Future[WriteOutcome]
     rows: list[tuple] = field(init=False)
+    rows_json: str = field(init=False)
     queued_at: float = field(default_factory=time.monotonic)
 
     def __post_init__(self) -> None:
         self.rows = [event_row(event) for event in self.events]
+        self.rows_json = to_json(self.rows).decode()
 
 
 CommitListener = Callable[[list[StoredEvent]], None]
@@ -261,7 +264,8 @@ class Store:
         self, batch: list[_Submission]
     ) -> tuple[list[WriteOutcome], list[StoredEvent]]:
         rows = [row for s in batch for row in s.rows]
-        inserted = iter(await self._writer.insert(rows, self._next_seq, to_micros_now()))
+        rows_json = "[" + ",".join(s.rows_json[1:-1] for s in batch if s.rows) + "]"
+        inserted = iter(await self._writer.insert(rows, rows_json, self._next_seq, to_micros_now()))
         committed: list[StoredEvent] = []
         outcomes: list[WriteOutcome] = []
         for submission in batch:

@@ -29,12 +29,13 @@ SWITCH_INTERVAL = 0.0005
 SELECT_EXISTING = "SELECT id FROM events WHERE id IN (SELECT value FROM json_each(?))"
 INSERT_EVENTS = (
     f"INSERT INTO events (seq, recorded, {ROW_COLUMNS})"
-    " SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6,"
-    " value->>7, value->>8, value->>9, value->>10, value->>11 FROM json_each(?)"
+    " SELECT :first + key, :recorded, value->>0, value->>1, value->>2, value->>3, value->>4,"
+    " value->>5, value->>6, value->>7, value->>8, value->>9 FROM json_each(:rows)"
 )
 """Rows arrive as one JSON array: SQLite unpacks them in C, with the GIL released throughout
-(executemany takes the GIL back to bind every row). SQLite 3.40 parses a row's JSON again
-for each `->>`, so the short columns come first and the long JSON texts last."""
+(executemany takes the GIL back to bind every row); `seq` is the row's place in the array.
+SQLite 3.40 parses a row's JSON again for each `->>`, so the short columns come first and the
+long JSON texts last."""
 INSERT_RESOURCES = """
     INSERT INTO event_resources (occurred, resource_id, resource_role, resource, event_id)
     SELECT occurred, resource_id, '', json_remove(resource, '$."prefect.resource.id"'), id
@@ -103,13 +104,16 @@ class WriteConnection:
         self._executor = None
         self._conn = None
 
-    async def insert(self, rows: Sequence[tuple], first_seq: int, recorded: int) -> list[bool]:
+    async def insert(
+        self, rows: Sequence[tuple], rows_json: str, first_seq: int, recorded: int
+    ) -> list[bool]:
         """Insert the events not stored yet, numbered from `first_seq`, in one transaction.
 
-        Returns, per row, whether it was inserted (False: its id was already stored, or came
-        earlier in this same call).
+        `rows_json` is `rows` as one JSON array, built on the event loop (where there is time
+        to spare) rather than here. Returns, per row, whether it was inserted (False: its id
+        was already stored, or came earlier in this same call).
         """
-        return await self._call(_insert, self._open(), rows, first_seq, recorded)
+        return await self._call(_insert, self._open(), rows, rows_json, first_seq, recorded)
 
     async def delete_before(self, before: int, event_name: str | None, limit: int) -> int:
         """Delete up to `limit` events that occurred before `before` (microseconds)."""
@@ -144,24 +148,31 @@ def _close(conn: sqlite3.Connection) -> None:
 
 
 def _insert(
-    conn: sqlite3.Connection, rows: Sequence[tuple], first_seq: int, recorded: int
+    conn: sqlite3.Connection,
+    rows: Sequence[tuple],
+    rows_json: str,
+    first_seq: int,
+    recorded: int,
 ) -> list[bool]:
-    ids = to_json([row[0] for row in rows]).decode()
-    seen = {found for (found,) in conn.execute(SELECT_EXISTING, (ids,))}
-    inserted: list[bool] = []
-    event_rows: list[tuple] = []
-    for row in rows:
-        if row[0] in seen:
-            inserted.append(False)
-            continue
-        seen.add(row[0])
-        event_rows.append((first_seq + len(event_rows), recorded, *row))
-        inserted.append(True)
-    if event_rows:
+    ids = [row[0] for row in rows]
+    seen = {found for (found,) in conn.execute(SELECT_EXISTING, (to_json(ids).decode(),))}
+    if seen or len(set(ids)) < len(ids):
+        # Resent events (rare): keep the first copy of each id not stored yet.
+        inserted = []
+        for event_id in ids:
+            inserted.append(event_id not in seen)
+            seen.add(event_id)
+        rows_json = to_json([row for row, fresh in zip(rows, inserted, strict=True) if fresh])
+        rows_json = rows_json.decode()
+    else:
+        inserted = [True] * len(rows)
+    count = sum(inserted)
+    if count:
         with _transaction(conn):
-            conn.execute(INSERT_EVENTS, (to_json(event_rows).decode(),))
-            span = {"first": first_seq, "last": first_seq + len(event_rows) - 1}
-            conn.execute(INSERT_RESOURCES, span)
+            conn.execute(
+                INSERT_EVENTS, {"rows": rows_json, "first": first_seq, "recorded": recorded}
+            )
+            conn.execute(INSERT_RESOURCES, {"first": first_seq, "last": first_seq + count - 1})
     return inserted
 
 
