@@ -103,7 +103,7 @@ class Store:
         path: Path | str,
         *,
         queue_limit: int = 200_000,
-        max_batch: int = 4000,
+        max_batch: int = 1600,
     ) -> None:
         self.path = Path(path)
         self.queue_limit = queue_limit
