@@ -108,13 +108,6 @@ class Event(BaseModel):
     id: uuid.UUID = Field(default_factory=uuid7)
     follows: uuid.UUID | None = None
 
-    @property
-    def resource_id(self) -> str:
-        return self.resource[RESOURCE_ID]
-
-    def related_of_role(self, role: str) -> list[dict[str, str]]:
-        return [r for r in self.related if r.get(RESOURCE_ROLE) == role]
-
     def receive(self, received: datetime | None = None) -> ReceivedEvent:
         """Stamp the server's receipt time on an event built in Python.
 
@@ -154,8 +147,6 @@ def received_now() -> dict[str, datetime]:
 
 _EVENT_FIELDS = tuple(Event.model_fields)
 
-EventList = TypeAdapter(list[Event])
-SingleEvent = TypeAdapter(Event)
 ReceivedList = TypeAdapter(list[ReceivedEvent])
 """Validates a request body into received events: `ReceivedList.validate_json(body,
 context=received_now())`."""

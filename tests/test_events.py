@@ -12,7 +12,6 @@ from pydantic import ValidationError
 from evtui.events import (
     MAXIMUM_EVENT_SIZE_BYTES,
     Event,
-    EventList,
     ReceivedEvent,
     ReceivedList,
     check_sizes,
@@ -40,7 +39,7 @@ PREFECT_CLIENT_JSON = {
 
 def errors_of(data: object) -> list[str]:
     with pytest.raises(ValidationError) as caught:
-        EventList.validate_python(data)
+        ReceivedList.validate_python(data)
     return [str(e) for e in field_errors(caught.value, ["body"])]
 
 
@@ -125,7 +124,7 @@ def test_label_and_related_limits() -> None:
     too_many = {**PREFECT_CLIENT_JSON, "resource": resource(**labels)}
     assert errors_of([too_many]) == ["body.0.resource: has 501 labels; at most 500 are allowed"]
     at_limit = {**PREFECT_CLIENT_JSON, "resource": resource(**dict(list(labels.items())[:499]))}
-    EventList.validate_python([at_limit])
+    ReceivedList.validate_python([at_limit])
     related = [{"prefect.resource.id": f"r{i}", "prefect.resource.role": "x"} for i in range(101)]
     found = errors_of([{**PREFECT_CLIENT_JSON, "related": related}])
     assert found[0].startswith("body.0.related: List should have at most 100 items")

@@ -66,7 +66,6 @@ class StoreStats:
     accepted: int = 0
     duplicates: int = 0
     commits: int = 0
-    last_batch: int = 0
     queued: int = 0
     total: int = 0
     """Events in the file now: counted once at open, then kept by writes and deletions."""
@@ -280,7 +279,6 @@ class Store:
         self.stats.total += len(committed)
         self.stats.duplicates += sum(o.duplicates for o in outcomes)
         self.stats.commits += 1
-        self.stats.last_batch = len(committed)
         return outcomes, committed
 
     async def delete_batch(self, before: int, event_name: str | None, limit: int) -> int:
