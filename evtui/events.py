@@ -108,6 +108,10 @@ class Event(BaseModel):
     id: uuid.UUID = Field(default_factory=uuid7)
     follows: uuid.UUID | None = None
 
+    @property
+    def resource_id(self) -> str:
+        return self.resource[RESOURCE_ID]
+
     def receive(self, received: datetime | None = None) -> ReceivedEvent:
         """Stamp the server's receipt time on an event built in Python.
 
