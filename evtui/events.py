@@ -129,7 +129,9 @@ class ReceivedEvent(Event):
     building the event twice.
     """
 
-    received: UtcDatetime = Field(default_factory=now_utc, validate_default=True)
+    received: UtcDatetime = Field(default=None, validate_default=True)  # type: ignore[assignment]
+    """Absent means now; filled in by the validator below rather than a default factory, which
+    would run for every event even when the receiver's stamp replaces it."""
 
     @field_validator("received", mode="wrap")
     @classmethod
@@ -137,7 +139,9 @@ class ReceivedEvent(Event):
         cls, value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
     ) -> datetime:
         stamp = info.context.get(RECEIVING) if info.context else None
-        return stamp if stamp is not None else handler(value)
+        if stamp is not None:
+            return stamp
+        return now_utc() if value is None else handler(value)
 
 
 RECEIVING = "received"
