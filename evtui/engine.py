@@ -23,6 +23,7 @@ from evtui.bus import Bus, Subscription
 from evtui.events import Event, ReceivedEvent, now_utc
 from evtui.settings import Settings
 from evtui.store import Store, WriteOutcome
+from evtui.store.retention import RetentionPolicy, run_retention
 from evtui.store.rows import StoredEvent
 
 log = logging.getLogger(__name__)
@@ -118,8 +119,6 @@ class Engine:
 
     def _background_tasks(self) -> list[asyncio.Task[None]]:
         """Housekeeping that runs beside ingest (retention and the like)."""
-        from evtui.store.retention import RetentionPolicy, run_retention
-
         policy = RetentionPolicy.from_settings(self.settings)
         return [asyncio.create_task(run_retention(self.store, policy), name="evtui-retention")]
 

@@ -33,11 +33,8 @@ class ReceiverError(RuntimeError):
 class _EmbeddedServer(uvicorn.Server):
     """A uvicorn server that leaves signals to whoever owns the process."""
 
-    def install_signal_handlers(self) -> None:  # uvicorn < 0.29 name
-        return
-
     @contextlib.contextmanager
-    def capture_signals(self):  # type: ignore[override]  # uvicorn >= 0.29 name
+    def capture_signals(self):  # type: ignore[override]
         yield
 
 
