@@ -48,6 +48,19 @@ def _engine_options() -> argparse.ArgumentParser:
     group.add_argument("--db", type=Path, help="SQLite file (default: in the user data dir)")
     group.add_argument("--api-key", help="require this token on every endpoint but health")
     group.add_argument("--config", type=Path, help="TOML config file")
+    group.add_argument(
+        "--flows",
+        type=Path,
+        action="append",
+        metavar="DIR",
+        help="folder of @flow files (repeatable; default ./sample_flows if present)",
+    )
+    group.add_argument(
+        "--watch",
+        action="append",
+        metavar="DIR[:PATTERN]",
+        help="emit file.created/modified/deleted for files in DIR (repeatable)",
+    )
     return parent
 
 
@@ -95,7 +108,18 @@ def build_parser() -> argparse.ArgumentParser:
     events.add_argument("--limit", type=int, default=50, help="newest N when --since is absent")
     events.add_argument("--json", action="store_true", help="one JSON event per line")
     commands.add_parser("version", help="print the version")
+    for register in _command_groups():
+        register(commands, client)
     return parser
+
+
+def _command_groups() -> list[Callable[[Any, argparse.ArgumentParser], None]]:
+    """Modules that add their own subcommands (each sets `handler` on its parsers).
+
+    A group's `register(commands, client_options)` adds parsers to `commands`, passing
+    `client_options` as a parent to those that talk to a running evtui.
+    """
+    return []
 
 
 def _flag(args: argparse.Namespace, name: str) -> Any:
@@ -103,11 +127,12 @@ def _flag(args: argparse.Namespace, name: str) -> Any:
 
 
 def _engine_settings(args: argparse.Namespace) -> Settings:
-    flags = {name: _flag(args, name) for name in ("host", "port", "db", "api_key")}
+    names = ("host", "port", "db", "api_key", "flows", "watch")
+    flags = {name: _flag(args, name) for name in names}
     return load_settings(flags, config_file=_flag(args, "config"))
 
 
-def _client(args: argparse.Namespace) -> ApiClient:
+def client_for(args: argparse.Namespace) -> ApiClient:
     """A client for the engine the settings describe (`--port` etc. count), or `--api-url`."""
     settings = _engine_settings(args)
     url = _flag(args, "api_url") or os.environ.get(ENV_PREFIX + "API_URL") or settings.api_url
@@ -163,10 +188,10 @@ async def _serve(settings: Settings) -> None:
 
 
 def run_emit(args: argparse.Namespace) -> int:
-    labels = dict(_key_value(item, "--label") for item in args.label)
+    labels = dict(key_value(item, "--label") for item in args.label)
     resource = {"prefect.resource.id": args.resource_id, **labels}
-    related = _json_arg(args.related, "--related", (dict, list)) if args.related else []
-    payload = _json_arg(args.payload, "--payload", (dict,)) if args.payload else {}
+    related = json_arg(args.related, "--related", (dict, list)) if args.related else []
+    payload = json_arg(args.payload, "--payload", (dict,)) if args.payload else {}
     try:
         event = Event(
             event=args.name,
@@ -176,7 +201,7 @@ def run_emit(args: argparse.Namespace) -> int:
         )
     except ValidationError as error:
         raise UsageError("; ".join(str(e) for e in field_errors(error))) from None
-    with _client(args) as client:
+    with client_for(args) as client:
         client.post_events([event])
     print(event.id)
     return 0
@@ -186,7 +211,7 @@ def run_events(args: argparse.Namespace) -> int:
     query, keep = event_query(args.name, args.resource)
     since = parse_since(args.since) if args.since else None
     show = _printer(args.json)
-    with _client(args) as client:
+    with client_for(args) as client:
         if since is not None:
             query["occurred"] = {"since": since.isoformat()}
             query["order"] = "ASC"
@@ -280,14 +305,14 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _key_value(text: str, option: str) -> tuple[str, str]:
+def key_value(text: str, option: str) -> tuple[str, str]:
     key, sep, value = text.partition("=")
     if not sep or not key:
         raise UsageError(f"{option}: expected KEY=VALUE, got {text!r}")
     return key, value
 
 
-def _json_arg(text: str, option: str, kinds: tuple[type, ...]) -> Any:
+def json_arg(text: str, option: str, kinds: tuple[type, ...]) -> Any:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as error:
@@ -334,7 +359,8 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return COMMANDS[args.command](args)
+        handler = COMMANDS.get(args.command) or args.handler
+        return handler(args)
     except KeyboardInterrupt:
         return 130
     except (UsageError, SettingsError, DeliveryError) as error:

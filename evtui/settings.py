@@ -67,6 +67,24 @@ class Settings(BaseModel):
     subscriber_buffer: int = Field(default=10_000, ge=1)
     """Committed events buffered per live subscriber before it catches up from the store."""
     log_level: str = "info"
+    flows: list[Path] = Field(default_factory=list)
+    """Folders whose `*.py` files hold `@flow`s; empty means `./sample_flows` if it exists."""
+    max_concurrent_runs: int = Field(default=4, ge=1)
+    """Flow runs executing at once; further runs wait, visible as queued (Scheduled)."""
+    flow_concurrency: dict[str, int] = Field(default_factory=dict)
+    """Per-flow limits on runs executing at once, e.g. `{"process_new_file" = 1}`."""
+    spare_children: int = Field(default=1, ge=0, le=8)
+    """Pre-started interpreters, evtui already imported, that the next runs start in."""
+    log_lines_per_run: int = Field(default=10_000, ge=10)
+    """Log records kept per run; beyond this the oldest lines make way (and a note says so)."""
+    watch: list[str] = Field(default_factory=list)
+    """Folders to watch, each `DIR` or `DIR:PATTERN` (glob, e.g. `inbox:*.csv`)."""
+    settle_seconds: float = Field(default=1.0, ge=0)
+    """A new or changed file is announced once its size and mtime held still this long."""
+    announce_existing: bool = False
+    """Emit `file.created` at start for files already present in watched folders."""
+    webhooks: list[dict[str, Any]] = Field(default_factory=list)
+    """Webhooks from the config file (`[[webhooks]]` tables); see `evtui/webhooks/`."""
 
     @model_validator(mode="after")
     def _non_loopback_needs_key(self) -> Settings:
@@ -78,6 +96,14 @@ class Settings(BaseModel):
         return self
 
     @property
+    def flow_dirs(self) -> list[Path]:
+        """The configured flow folders, else `./sample_flows` when run from a checkout."""
+        if self.flows:
+            return [path.expanduser().resolve() for path in self.flows]
+        default = Path("sample_flows")
+        return [default.resolve()] if default.is_dir() else []
+
+    @property
     def api_url(self) -> str:
         host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
         if ":" in host:
@@ -86,13 +112,19 @@ class Settings(BaseModel):
 
 
 def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Scalars as given; mappings as JSON; lists as a JSON array or else one item."""
     values: dict[str, Any] = {}
     for name, info in Settings.model_fields.items():
         raw = environ.get(ENV_PREFIX + name.upper())
         if raw is None or raw == "":
             continue
-        is_mapping = info.annotation is not None and "dict" in str(info.annotation)
-        values[name] = _parse_json(ENV_PREFIX + name.upper(), raw) if is_mapping else raw
+        kind = str(info.annotation)
+        if "dict" in kind or ("list" in kind and raw.lstrip().startswith("[")):
+            values[name] = _parse_json(ENV_PREFIX + name.upper(), raw)
+        elif "list" in kind:
+            values[name] = [raw]
+        else:
+            values[name] = raw
     return values
 
 

@@ -58,6 +58,16 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX ix_events_resource_occurred ON events (resource_id, occurred);
     """,
+    # 4: webhooks defined through the API or CLI. The definition is the JSON of the pydantic
+    # model in `evtui/webhooks/`, so adding a field to a webhook needs no migration.
+    """
+    CREATE TABLE webhooks (
+        slug TEXT PRIMARY KEY,
+        definition TEXT NOT NULL,
+        created INTEGER NOT NULL,
+        updated INTEGER NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -19,6 +19,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import aiosqlite
 from pydantic_core import to_json
@@ -38,6 +39,7 @@ from evtui.store.schema import migrate
 from evtui.store.writer import PRAGMAS, StoreClosed, WriteConnection
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 CHECKPOINT_INTERVAL = 1.0
 """Seconds between WAL checkpoints, which run beside the writer instead of inside a commit."""
@@ -289,6 +291,14 @@ class Store:
         deleted = await self._writer.delete_before(before, event_name, limit)
         self.stats.total -= deleted
         return deleted
+
+    async def transact(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work(conn)` in one transaction on the writer's connection and thread.
+
+        For the store's other tables (runs, logs, webhooks): `work` is plain synchronous
+        sqlite3 code; its return value comes back here once the transaction has committed.
+        """
+        return await self._writer.transact(work)
 
     # -- reading --------------------------------------------------------------------------
 

@@ -119,6 +119,21 @@ class WriteConnection:
         """Delete up to `limit` events that occurred before `before` (microseconds)."""
         return await self._call(_delete_before, self._open(), before, event_name, limit)
 
+    async def transact(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work(conn)` in one IMMEDIATE transaction on the writer thread.
+
+        Everything that is not an event (runs, logs, webhook definitions) is written through
+        here, so the file keeps exactly one writer and these writes queue behind event
+        commits instead of racing them for the lock.
+        """
+        conn = self._open()
+
+        def run() -> T:
+            with _transaction(conn):
+                return work(conn)
+
+        return await self._call(run)
+
     async def checkpoint(self) -> None:
         """A PASSIVE checkpoint between two commits (see `Store._checkpoint_loop`)."""
         await self._call(_checkpoint, self._open())
