@@ -54,6 +54,22 @@ def test_mapping_settings_come_from_json_in_the_environment() -> None:
     assert settings.retention_overrides == {"noisy.event": 1}
 
 
+def test_list_settings_take_one_item_or_a_json_array_from_the_environment() -> None:
+    settings = load_settings(environ={"EVTUI_WATCH": "inbox:*.csv", "EVTUI_FLOWS": '["a", "b"]'})
+    assert settings.watch == ["inbox:*.csv"]
+    assert settings.flows == [Path("a"), Path("b")]
+
+
+def test_flow_dirs_default_to_sample_flows_in_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert Settings().flow_dirs == []
+    (tmp_path / "sample_flows").mkdir()
+    assert Settings().flow_dirs == [tmp_path / "sample_flows"]
+    assert Settings(flows=[Path("mine")]).flow_dirs == [tmp_path / "mine"]
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
