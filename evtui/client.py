@@ -18,6 +18,7 @@ from uuid import UUID
 import httpx
 
 from evtui.events import MAXIMUM_EVENT_SIZE_BYTES, Event, EventTooLarge, event_size
+from evtui.flows.context import current_run
 from evtui.settings import DEFAULT_PORT, ENV_PREFIX
 
 DEFAULT_API_URL = f"http://127.0.0.1:{DEFAULT_PORT}/api"
@@ -150,6 +151,9 @@ def emit_event(
     URL when it cannot deliver after a short retry, and `EventTooLarge` for an event over the
     size limit. `follows` may be the preceding `Event` (kept only when within 5 minutes of
     this one, as Prefect does) or its id.
+
+    Inside a flow run the event goes to the runner on the run's channel instead, with the run
+    as a related resource and `follows` the event that caused the run (unless given here).
     """
     fields: dict[str, Any] = {
         "event": event,
@@ -173,5 +177,12 @@ def emit_event(
         raise EventTooLarge(
             f"event {event!r} is {size} bytes; at most {MAXIMUM_EVENT_SIZE_BYTES} are allowed"
         )
+    run = current_run()
+    if run is not None:
+        built = run.add_run_resources(built, keep_follows=follows is not None)
+        refusal = run.send_event(built)
+        if refusal is not None:
+            raise DeliveryError(f"evtui refused event {event!r}: {refusal}")
+        return built
     _shared_client().post_events([built])
     return built
