@@ -68,6 +68,64 @@ MIGRATIONS: list[str] = [
         updated INTEGER NOT NULL
     );
     """,
+    # 5: flow runs (`evtui/store/runs.py`): a row per run with its latest state, its state
+    # history, the task runs inside it and its log lines. Runs are listed newest first, by
+    # flow or by state, and found by the event that caused them (lineage); logs are read by
+    # run in `seq` order, which is also their primary key.
+    """
+    CREATE TABLE flow_runs (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        flow TEXT NOT NULL,
+        parameters TEXT NOT NULL,
+        state TEXT NOT NULL,
+        state_message TEXT,
+        cause_kind TEXT NOT NULL,
+        cause_event_id TEXT,
+        automation_id TEXT,
+        rerun_of TEXT,
+        created INTEGER NOT NULL,
+        started INTEGER,
+        ended INTEGER,
+        attempt INTEGER NOT NULL,
+        retries INTEGER NOT NULL
+    );
+    CREATE INDEX ix_flow_runs_created ON flow_runs (created);
+    CREATE INDEX ix_flow_runs_flow_created ON flow_runs (flow, created);
+    CREATE INDEX ix_flow_runs_state_created ON flow_runs (state, created);
+    CREATE INDEX ix_flow_runs_cause_event
+        ON flow_runs (cause_event_id) WHERE cause_event_id IS NOT NULL;
+    CREATE TABLE flow_run_states (
+        pos INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        run_id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        message TEXT
+    );
+    CREATE INDEX ix_flow_run_states_run ON flow_run_states (run_id, pos);
+    CREATE TABLE task_runs (
+        pos INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        flow_run_id TEXT NOT NULL,
+        task TEXT NOT NULL,
+        state TEXT NOT NULL,
+        started INTEGER,
+        ended INTEGER,
+        message TEXT
+    );
+    CREATE INDEX ix_task_runs_flow_run ON task_runs (flow_run_id, pos);
+    CREATE TABLE run_logs (
+        run_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        ts INTEGER NOT NULL,
+        level TEXT NOT NULL,
+        stream TEXT NOT NULL,
+        logger TEXT NOT NULL,
+        message TEXT NOT NULL,
+        PRIMARY KEY (run_id, seq)
+    ) WITHOUT ROWID;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
