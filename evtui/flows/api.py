@@ -11,6 +11,7 @@ tasks retry and time out inside the child and report their states on the run's c
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import inspect
 import logging
@@ -26,7 +27,6 @@ from evtui.flows.context import (
     current_run,
     current_task_run,
     now,
-    reset_task_run,
     set_task_run,
 )
 from evtui.flows.errors import FlowTimeout
@@ -107,8 +107,44 @@ def _state_message(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-class Flow(Generic[P, R]):
+class _Runnable(Generic[P, R]):
+    """What flows and tasks share: the function, its name, its retries and its timeout."""
+
+    kind = "Run"
+
+    def __init__(
+        self,
+        fn: Callable[P, R],
+        name: str | None,
+        retries: int | None,
+        retry_delay_seconds: float | list[float] | None,
+        timeout_seconds: float | None,
+    ) -> None:
+        self.fn = fn
+        self.name = name or fn.__name__
+        self.retries = retries or 0
+        self.retry_delay_seconds = retry_delay_seconds or 0
+        self.timeout_seconds = timeout_seconds
+        self.is_async = inspect.iscoroutinefunction(fn)
+        functools.update_wrapper(self, fn)
+
+    def _attempts(self, call: Callable[[], Any], report: Report | None = None) -> Any:
+        """Call with retries and timeout; a coroutine to await for an async function."""
+        what = f"{self.kind} run {self.name!r}"
+        policy = _Policy(what, self.retries, self.retry_delay_seconds, self.timeout_seconds)
+        report = report or _log_states(what)
+        if self.is_async:
+            return policy.run_async(call, report)
+        return policy.run(call, report)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r})"
+
+
+class Flow(_Runnable[P, R]):
     """A function evtui can run as a flow; calling it runs it in-process, with retries."""
+
+    kind = "Flow"
 
     def __init__(
         self,
@@ -121,16 +157,10 @@ class Flow(Generic[P, R]):
         log_prints: bool | None = None,
         description: str | None = None,
     ) -> None:
-        self.fn = fn
-        self.name = name or fn.__name__
-        self.retries = retries or 0
-        self.retry_delay_seconds = retry_delay_seconds or 0
-        self.timeout_seconds = timeout_seconds
+        super().__init__(fn, name, retries, retry_delay_seconds, timeout_seconds)
         self.log_prints = bool(log_prints)
         self.description = description if description is not None else inspect.getdoc(fn)
         self.parameters = Parameters(fn)
-        self.is_async = inspect.iscoroutinefunction(fn)
-        functools.update_wrapper(self, fn)
 
     def parameters_schema(self) -> dict[str, Any]:
         """The JSON schema of the function's parameters."""
@@ -147,20 +177,13 @@ class Flow(Generic[P, R]):
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         values = self.validate_parameters(self.parameters.bind(args, kwargs))
-        policy = _Policy(
-            f"Flow run {self.name!r}", self.retries, self.retry_delay_seconds, self.timeout_seconds
-        )
-        report = _log_states(f"Flow run {self.name!r}")
-        if self.is_async:
-            return policy.run_async(lambda: self.parameters.call(self.fn, values), report)  # type: ignore[return-value]
-        return policy.run(lambda: self.parameters.call(self.fn, values), report)
-
-    def __repr__(self) -> str:
-        return f"Flow(name={self.name!r})"
+        return self._attempts(lambda: self.parameters.call(self.fn, values))  # type: ignore[no-any-return]
 
 
-class Task(Generic[P, R]):
+class Task(_Runnable[P, R]):
     """A function whose calls inside a run are task runs with their own states and retries."""
+
+    kind = "Task"
 
     def __init__(
         self,
@@ -172,69 +195,36 @@ class Task(Generic[P, R]):
         timeout_seconds: float | None = None,
         log_prints: bool | None = None,
     ) -> None:
-        self.fn = fn
-        self.name = name or fn.__name__
-        self.retries = retries or 0
-        self.retry_delay_seconds = retry_delay_seconds or 0
-        self.timeout_seconds = timeout_seconds
+        super().__init__(fn, name, retries, retry_delay_seconds, timeout_seconds)
         self.log_prints = log_prints
         """None inherits the enclosing flow's (or task's) setting."""
-        self.is_async = inspect.iscoroutinefunction(fn)
-        functools.update_wrapper(self, fn)
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
-        policy = _Policy(
-            f"Task run {self.name!r}", self.retries, self.retry_delay_seconds, self.timeout_seconds
-        )
         run = current_run()
         if run is None:
-            report = _log_states(f"Task run {self.name!r}")
-            if self.is_async:
-                return policy.run_async(lambda: self.fn(*args, **kwargs), report)  # type: ignore[return-value]
-            return policy.run(lambda: self.fn(*args, **kwargs), report)
-
+            return self._attempts(lambda: self.fn(*args, **kwargs))  # type: ignore[no-any-return]
         parent = current_task_run()
         inherited = parent.log_prints if parent is not None else run.log_prints
         task_run = TaskRunContext(
             uuid.uuid4(), self.name, inherited if self.log_prints is None else self.log_prints
         )
+        scope = contextvars.copy_context()
+        scope.run(set_task_run, task_run)
 
         def report(state: str, message: str | None) -> None:
-            run.channel.send(
-                TaskUpdate(
-                    task_run_id=task_run.id,
-                    task=self.name,
-                    state=state,  # type: ignore[arg-type]
-                    ts=now(),
-                    message=message,
-                )
-            )
+            update = TaskUpdate(
+                task_run_id=task_run.id, task=self.name, state=state, ts=now(), message=message
+            )  # type: ignore[arg-type]
+            run.channel.send(update)
+
+        def attempt() -> Any:
+            if self.is_async:
+                coroutine = self.fn(*args, **kwargs)
+                return asyncio.get_running_loop().create_task(coroutine, context=scope)  # type: ignore[arg-type]
+            return scope.run(self.fn, *args, **kwargs)
 
         report("Pending", None)
-        if self.is_async:
-            return self._run_async(policy, report, task_run, args, kwargs)  # type: ignore[return-value]
-        token = set_task_run(task_run)
-        try:
-            return policy.run(lambda: self.fn(*args, **kwargs), report)
-        finally:
-            reset_task_run(token)
-
-    async def _run_async(
-        self,
-        policy: _Policy,
-        report: Report,
-        task_run: TaskRunContext,
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-    ) -> Any:
-        token = set_task_run(task_run)
-        try:
-            return await policy.run_async(lambda: self.fn(*args, **kwargs), report)
-        finally:
-            reset_task_run(token)
-
-    def __repr__(self) -> str:
-        return f"Task(name={self.name!r})"
+        return self._attempts(attempt, report)  # type: ignore[no-any-return]
 
 
 def _log_states(what: str) -> Report:

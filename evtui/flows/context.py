@@ -166,12 +166,9 @@ def current_task_run() -> TaskRunContext | None:
     return _task_run.get()
 
 
-def set_task_run(task_run: TaskRunContext | None) -> object:
-    return _task_run.set(task_run)
-
-
-def reset_task_run(token: object) -> None:
-    _task_run.reset(token)  # type: ignore[arg-type]
+def set_task_run(task_run: TaskRunContext) -> None:
+    """Make `task_run` current in this context (a copy the task's code then runs in)."""
+    _task_run.set(task_run)
 
 
 def now() -> datetime:

@@ -62,11 +62,15 @@ class Parameters:
         return values
 
     def call(self, fn: Callable[..., Any], values: dict[str, Any]) -> Any:
-        """Call `fn` with validated values, positional-only and `*args` ones by position."""
+        """Call `fn` with validated values; those before and in `*args` go by position."""
+        kinds = {parameter.kind for parameter in self._signature.parameters.values()}
+        positional = {inspect.Parameter.POSITIONAL_ONLY}
+        if inspect.Parameter.VAR_POSITIONAL in kinds:
+            positional.add(inspect.Parameter.POSITIONAL_OR_KEYWORD)
         args: list[Any] = []
         values = dict(values)
         for name, parameter in self._signature.parameters.items():
-            if parameter.kind is inspect.Parameter.POSITIONAL_ONLY:
+            if parameter.kind in positional:
                 args.append(values.pop(name))
             elif parameter.kind is inspect.Parameter.VAR_POSITIONAL:
                 args.extend(values.pop(name))
