@@ -69,6 +69,13 @@ def _force_polling() -> bool:
     return value.lower() not in ("", "0", "false", "disable", "disabled")
 
 
+def _check_folders(roots: list[str]) -> None:
+    """The notifier skips missing folders silently (it is told to skip unreadable ones)."""
+    for root in roots:
+        if not os.path.isdir(root):
+            raise FileNotFoundError(f"watched folder {root} does not exist or is not a folder")
+
+
 def _retry_delay(error: Exception) -> float:
     asked = getattr(error, "retry_after", None)
     delay = asked if isinstance(asked, int | float) and asked > 0 else RETRY_DELAY
@@ -175,6 +182,7 @@ class FileWatcher:
             try:
                 with RustNotify(roots, False, _force_polling(), 300, True, True) as notify:
                     if first:
+                        _check_folders(roots)
                         self._tracker.scan(announce=self.announce_existing)
                         report(None)
                         first = False
