@@ -20,11 +20,11 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import unquote
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from evtui.events import RESOURCE_ID, RESOURCE_NAME
+from evtui.events import RESOURCE_ID, RESOURCE_NAME, FieldError, field_errors
 from evtui.webhooks.presets.common import parse_model, stable_id
-from evtui.webhooks.request import HookRequest, Mapped, mapping_error, parse_json
+from evtui.webhooks.request import HookRequest, Mapped, MappingError, mapping_error, parse_json
 
 STRUCTURED = "application/cloudevents+json"
 BATCH = "application/cloudevents-batch+json"
@@ -91,7 +91,14 @@ def _binary(request: HookRequest) -> dict[str, Any]:
         )
     if request.headers.get("content-type"):
         attributes["datacontenttype"] = request.headers["content-type"]
-    event = parse_model(CloudEvent, attributes, ["header"])
+    try:
+        event = CloudEvent.model_validate(attributes)
+    except ValidationError as error:
+        errors = [
+            FieldError(loc=["header", f"{HEADER_PREFIX}{e.loc[0]}", *e.loc[1:]], msg=e.msg)
+            for e in field_errors(error)
+        ]
+        raise MappingError(422, errors) from None
     return _event(event, attributes, _binary_data(request))
 
 
