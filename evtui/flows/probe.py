@@ -55,9 +55,10 @@ def import_file(path: Path) -> ModuleType:
 
 def flows_defined_in(module: ModuleType) -> list[Flow[Any, Any]]:
     """The module's flows, without those it merely imported from another file."""
-    flows = []
+    flows: list[Flow[Any, Any]] = []
     for value in vars(module).values():
-        if isinstance(value, Flow) and getattr(value.fn, "__module__", None) == module.__name__:
+        defined_here = getattr(getattr(value, "fn", None), "__module__", None) == module.__name__
+        if isinstance(value, Flow) and defined_here and all(value is not f for f in flows):
             flows.append(value)
     return flows
 
