@@ -67,7 +67,11 @@ def main() -> int:
     if not line:
         channel.close()
         return 0
-    request = parse_parent_message(line)
+    try:
+        request = parse_parent_message(line)
+    except ValidationError as error:
+        print(f"evtui.flows.child: malformed run message: {error}", file=sys.stderr)
+        return 2
     if not isinstance(request, RunRequest):
         print(f"evtui.flows.child: expected a run message, got {line[:200]!r}", file=sys.stderr)
         return 2

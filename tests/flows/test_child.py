@@ -301,6 +301,41 @@ def test_log_prints_makes_prints_info_records(child: Child, tmp_path: Path) -> N
     assert logs(child.until_done()) == [("logger", "INFO", "hello 42")]
 
 
+def test_async_flows_and_tasks_run_in_the_child(child: Child, tmp_path: Path) -> None:
+    path = write_flow(
+        tmp_path,
+        """
+        import asyncio
+        from evtui import flow, task, get_run_logger
+
+        @task
+        async def fetch(n):
+            await asyncio.sleep(0)
+            get_run_logger().info("fetched %d", n)
+            return n * 2
+
+        @flow
+        async def gather(n: int):
+            return list(await asyncio.gather(fetch(n), fetch(n + 1)))
+        """,
+    )
+    child.run(path, "gather", {"n": 1})
+    messages = child.until_done()
+    assert messages[-1].result == [2, 4]
+    assert sorted(m.message for m in messages if isinstance(m, Log)) == ["fetched 1", "fetched 2"]
+    assert {m.logger for m in messages if isinstance(m, Log)} == {"evtui.task_runs"}
+    states = [m.state for m in messages if isinstance(m, TaskUpdate)]
+    assert sorted(states) == sorted(["Pending", "Running", "Completed"] * 2)
+
+
+def test_a_malformed_run_message_ends_the_child_with_a_reason(child: Child) -> None:
+    assert isinstance(child.next(), Ready)
+    child.send({"op": "run", "flow": "x"})
+    assert child.exit_code() == 2
+    assert child.process.stderr is not None
+    assert b"malformed run message" in child.process.stderr.read()
+
+
 def test_a_task_that_times_out_fails_as_timed_out(child: Child, tmp_path: Path) -> None:
     path = write_flow(
         tmp_path,
