@@ -89,7 +89,7 @@ class FileTracker:
         for raw in paths:
             path = Path(raw)
             self._observe(path)
-            if any(spec.covers_folder(path.parent) for spec in self.specs):
+            if self._watched_folder(path.parent):
                 folders.add(path.parent)
         now = self.clock()
         for folder in folders:
@@ -149,7 +149,16 @@ class FileTracker:
     def _spec_for(self, path: Path) -> WatchSpec | None:
         return next((spec for spec in self.specs if spec.matches(path)), None)
 
+    def _watched_folder(self, folder: Path) -> bool:
+        return any(spec.covers_folder(folder) for spec in self.specs)
+
     def _observe(self, path: Path) -> None:
+        """Read one notified path: a tracked file's new state, a new file, a folder's files.
+
+        A folder is named in a notification when it arrives, leaves or is replaced (changes
+        inside it name the file), so listing it whole is rare and catches files moved in
+        with it, which get no notifications of their own.
+        """
         if path in self.known or path in self.pending:
             state = FileState.of(path)
             if state is None:
@@ -157,7 +166,8 @@ class FileTracker:
             else:
                 self._saw(path, state)
         elif path.is_dir():
-            self._list(path, recursive=True)
+            if self._watched_folder(path):
+                self._list(path, recursive=True)
         elif os.path.lexists(path):
             self._track_new(path)
         else:

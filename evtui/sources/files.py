@@ -64,9 +64,13 @@ class WatcherStats:
 
 
 def _force_polling() -> bool:
-    """watchfiles' documented switch for file systems without notifications (NFS, SMB, ...)."""
+    """watchfiles' documented switch for file systems without notifications (NFS, SMB, ...).
+
+    Its poller compares whole-second mtimes: a file changed again within the second it was
+    announced in goes unnoticed, which a `settle_seconds` of 1 or more (the default) rules out.
+    """
     value = os.environ.get("WATCHFILES_FORCE_POLLING", "")
-    return value.lower() not in ("", "0", "false", "disable", "disabled")
+    return value.lower() not in ("", "false", "disable", "disabled")
 
 
 def _check_folders(roots: list[str]) -> None:
@@ -180,9 +184,10 @@ class FileWatcher:
         roots = [str(root) for root in self._tracker.roots()]
         while not self._stopping.is_set():
             try:
+                if first:
+                    _check_folders(roots)
                 with RustNotify(roots, False, _force_polling(), 300, True, True) as notify:
                     if first:
-                        _check_folders(roots)
                         self._tracker.scan(announce=self.announce_existing)
                         report(None)
                         first = False
@@ -209,7 +214,7 @@ class FileWatcher:
             if changes == "stop":
                 return
             if isinstance(changes, set):
-                tracker.changed(path for _, path in changes)
+                tracker.changed({path for _, path in changes})
 
     # -- delivery on the event loop -----------------------------------------------------
 
