@@ -18,6 +18,10 @@ whole run: end of file on stdin means the parent is gone, and the child then exi
 end of file before any `run` exits 0. A child that exits without `done` is Crashed unless the
 parent killed it (TimedOut / Cancelled).
 
+Lines a flow writes to `sys.stdout` arrive as `log` messages with stream `stdout` (level INFO)
+or, when `log_prints` is on, as INFO records of the run logger (stream `logger`); lines written
+to `sys.stderr` have stream `stderr` and level WARNING.
+
 The models below are the single definition of each message: the child writes them, the parent
 parses them with `parse_child_message`.
 """
