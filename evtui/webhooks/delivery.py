@@ -66,26 +66,25 @@ class CompiledWebhook:
         return Delivery(events=events, mapped=mapped, signature=signature)
 
     def _decorate(self, event: dict[str, Any], signature: str) -> dict[str, Any]:
-        slug = self.webhook.slug
+        """Add the webhook's labels and itself as a related resource. A mapping's own entry
+        for this webhook is replaced, so only the receiver can say a request was verified."""
+        own = {
+            RESOURCE_ID: webhook_resource_id(self.webhook.slug),
+            RESOURCE_ROLE: WEBHOOK_ROLE,
+            RESOURCE_NAME: self.webhook.slug,
+            SIGNATURE_LABEL: signature,
+        }
         resource = event.get("resource")
-        if isinstance(resource, dict) and self.webhook.resource_labels:
+        if isinstance(resource, dict):
             event["resource"] = {**resource, **self.webhook.resource_labels}
-        related = event.get("related")
-        if related is None:
-            related = event["related"] = []
+        related = event.get("related") or []
         if isinstance(related, list):
-            own = {
-                RESOURCE_ID: webhook_resource_id(slug),
-                RESOURCE_ROLE: WEBHOOK_ROLE,
-                RESOURCE_NAME: slug,
-                SIGNATURE_LABEL: signature,
-            }
-            related[:] = [
+            others = [
                 r
                 for r in related
                 if not (isinstance(r, dict) and r.get(RESOURCE_ID) == own[RESOURCE_ID])
             ]
-            related.append(own)
+            event["related"] = [*others, own]
         return event
 
     def _validate(self, events: list[dict[str, Any]]) -> list[Event]:
