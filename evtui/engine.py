@@ -21,7 +21,8 @@ from typing import Any
 
 from evtui.bus import Bus, Subscription
 from evtui.events import Event, ReceivedEvent, now_utc
-from evtui.settings import Settings
+from evtui.settings import Settings, SettingsError
+from evtui.sources import FileWatcher, WatchSpec
 from evtui.store import Store, WriteOutcome
 from evtui.store.retention import RetentionPolicy, run_retention
 from evtui.store.rows import StoredEvent
@@ -79,6 +80,22 @@ class Engine:
         self.receiver: Any = None
         self._background: list[asyncio.Task[None]] = []
         self.store.add_commit_listener(self._on_commit)
+        self.watcher = self._file_watcher(settings)
+
+    def _file_watcher(self, settings: Settings) -> FileWatcher | None:
+        """The `--watch` folders, checked here so a bad one stops evtui before it starts."""
+        if not settings.watch:
+            return None
+        try:
+            specs = [WatchSpec.parse(spec) for spec in settings.watch]
+        except ValueError as error:
+            raise SettingsError(f"watch: {error}") from None
+        return FileWatcher(
+            specs,
+            self.ingest,
+            settle_seconds=settings.settle_seconds,
+            announce_existing=settings.announce_existing,
+        )
 
     # -- life cycle ---------------------------------------------------------------------
 
@@ -86,6 +103,12 @@ class Engine:
         await self.store.open()
         self.bus.head = await self.store.last_seq()
         self._background.extend(self._background_tasks())
+        try:
+            if self.watcher is not None:
+                await self.watcher.start()
+        except BaseException:
+            await self.stop()
+            raise
         if self.serve_http:
             from evtui.server.receiver import Receiver
 
@@ -98,6 +121,8 @@ class Engine:
 
     async def stop(self) -> None:
         """Stop taking input, commit everything acknowledged, then close the store."""
+        if self.watcher is not None:
+            await self.watcher.stop()
         if self.receiver is not None:
             await self.receiver.stop()
             self.receiver = None
@@ -182,4 +207,5 @@ class Engine:
             "commits": store.commits,
             "head_seq": self.bus.head,
             "subscribers": [vars(s) for s in self.bus.stats()],
+            "watcher": vars(self.watcher.stats) if self.watcher is not None else None,
         }

@@ -6,9 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from evtui.engine import Engine, EventRate
 from evtui.events import Event
-from evtui.settings import Settings
+from evtui.settings import Settings, SettingsError
 
 
 def events(count: int, prefix: str = "e") -> list[Event]:
@@ -50,6 +52,25 @@ async def test_receiver_listens_on_an_ephemeral_loopback_port(tmp_path: Path) ->
         host, port = engine.address.split(":")
         assert host == "127.0.0.1" and int(port) > 0
         assert engine.api_url == f"http://127.0.0.1:{port}/api"
+
+
+async def test_watched_folders_feed_file_events_into_the_store(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    settings = Settings(db=tmp_path / "e.db", port=0, watch=[f"{inbox}:*.csv"], settle_seconds=0.1)
+    async with Engine(settings, serve_http=False) as engine:
+        subscription = engine.subscribe("test")
+        (inbox / "notes.txt").write_text("not a csv")
+        (inbox / "sales.csv").write_text("a,b\n1,2\n")
+        seen = await subscription.next_batch(engine.catch_up)
+        assert [s.event.event for s in seen] == ["file.created"]
+        assert seen[0].event.resource["evtui.file.name"] == "sales.csv"
+        assert engine.stats()["watcher"]["emitted"] == 1
+
+
+def test_a_missing_watched_folder_is_a_settings_error(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match=r"^watch: .*nowhere"):
+        Engine(Settings(db=tmp_path / "e.db", watch=[str(tmp_path / "nowhere")]))
 
 
 def test_rate_counts_whole_seconds_over_the_window() -> None:
