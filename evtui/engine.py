@@ -21,11 +21,14 @@ from typing import Any
 
 from evtui.bus import Bus, Subscription
 from evtui.events import Event, ReceivedEvent, now_utc
+from evtui.flows.registry import FlowRegistry
+from evtui.flows.runner import Runner
 from evtui.settings import Settings, SettingsError
 from evtui.sources import FileWatcher, WatchSpec
 from evtui.store import Store, WriteOutcome
 from evtui.store.retention import RetentionPolicy, run_retention
 from evtui.store.rows import StoredEvent
+from evtui.webhooks import WebhookStore
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +84,9 @@ class Engine:
         self._background: list[asyncio.Task[None]] = []
         self.store.add_commit_listener(self._on_commit)
         self.watcher = self._file_watcher(settings)
+        self.webhooks = WebhookStore(self.store, settings.webhooks)
+        self.registry = FlowRegistry(settings.flow_dirs)
+        self.runner = Runner(self, self.registry)
 
     def _file_watcher(self, settings: Settings) -> FileWatcher | None:
         """The `--watch` folders, checked here so a bad one stops evtui before it starts."""
@@ -104,6 +110,9 @@ class Engine:
         self.bus.head = await self.store.last_seq()
         self._background.extend(self._background_tasks())
         try:
+            await self.webhooks.load()
+            await self.registry.start()
+            await self.runner.start()
             if self.watcher is not None:
                 await self.watcher.start()
         except BaseException:
@@ -126,6 +135,8 @@ class Engine:
         if self.receiver is not None:
             await self.receiver.stop()
             self.receiver = None
+        await self.runner.stop()
+        await self.registry.stop()
         for task in self._background:
             task.cancel()
         for task in self._background:
