@@ -79,7 +79,6 @@ def main() -> int:
         run_id=request.run_id,
         run_name=request.run_name,
         flow_name=request.flow,
-        attempt=request.attempt,
         cause_event_id=request.cause_event_id,
         channel=channel,
     )

@@ -21,7 +21,7 @@ from queue import SimpleQueue
 from uuid import UUID
 
 from evtui.events import RESOURCE_ID, RESOURCE_NAME, RESOURCE_ROLE, Event
-from evtui.flows.protocol import EXIT_ORPHANED, Ack, EmittedEvent, Log, Stream, _Message
+from evtui.flows.protocol import EXIT_ORPHANED, Ack, EmittedEvent, Log, Message, Stream
 
 FLOW_LOGGER = "evtui.flow_runs"
 TASK_LOGGER = "evtui.task_runs"
@@ -42,7 +42,7 @@ class Channel:
         self._writer = threading.Thread(target=self._write_lines, name="evtui-channel", daemon=True)
         self._writer.start()
 
-    def send(self, message: _Message) -> None:
+    def send(self, message: Message) -> None:
         line = message.line()
         self._room.acquire()
         self._lines.put(line)
@@ -102,7 +102,6 @@ class RunContext:
     run_id: UUID
     run_name: str
     flow_name: str
-    attempt: int
     cause_event_id: UUID | None
     channel: Channel
     log_prints: bool = False

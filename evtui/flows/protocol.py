@@ -47,7 +47,9 @@ DoneState = Literal["Completed", "Failed"]
 Stream = Literal["logger", "stdout", "stderr"]
 
 
-class _Message(BaseModel):
+class Message(BaseModel):
+    """One line of the protocol, either way."""
+
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     def line(self) -> bytes:
@@ -55,16 +57,16 @@ class _Message(BaseModel):
         return self.model_dump_json().encode() + b"\n"
 
 
-class Ready(_Message):
+class Ready(Message):
     op: Literal["ready"] = "ready"
 
 
-class Running(_Message):
+class Running(Message):
     op: Literal["running"] = "running"
     ts: datetime
 
 
-class Log(_Message):
+class Log(Message):
     op: Literal["log"] = "log"
     ts: datetime
     level: str
@@ -73,7 +75,7 @@ class Log(_Message):
     message: str
 
 
-class TaskUpdate(_Message):
+class TaskUpdate(Message):
     op: Literal["task"] = "task"
     task_run_id: UUID
     task: str
@@ -82,14 +84,14 @@ class TaskUpdate(_Message):
     message: str | None = None
 
 
-class EmittedEvent(_Message):
+class EmittedEvent(Message):
     """An event the flow emitted, its run's related resources and `follows` already filled."""
 
     op: Literal["event"] = "event"
     event: Event
 
 
-class Done(_Message):
+class Done(Message):
     op: Literal["done"] = "done"
     state: DoneState
     message: str | None = None
@@ -99,7 +101,7 @@ class Done(_Message):
     result: Any = None
 
 
-class RunRequest(_Message):
+class RunRequest(Message):
     op: Literal["run"] = "run"
     run_id: UUID
     run_name: str
@@ -111,7 +113,7 @@ class RunRequest(_Message):
     api_url: str
 
 
-class Ack(_Message):
+class Ack(Message):
     """The parent committed (or, with `error`, refused) the event with this id."""
 
     op: Literal["ack"] = "ack"
