@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import signal
@@ -23,7 +22,9 @@ import sys
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from evtui.flows.protocol import CHANNEL_FD_ENV, Ack, RunRequest
+from pydantic import ValidationError
+
+from evtui.flows.protocol import CHANNEL_FD_ENV, Ack, Ready, RunRequest, parse_child_message
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,7 @@ class Child:
 
 
 async def spawn_child() -> Child:
-    """Start a child and wait for its `ready` line."""
+    """Start a child and wait for its `ready` line; raises `ChildStartError` if it fails."""
     read_fd, write_fd = os.pipe()
     try:
         process = await asyncio.create_subprocess_exec(
@@ -109,8 +110,10 @@ async def spawn_child() -> Child:
             env={**os.environ, CHANNEL_FD_ENV: str(write_fd)},
             start_new_session=True,
         )
-    except BaseException:
+    except BaseException as error:
         os.close(read_fd)
+        if isinstance(error, OSError):
+            raise ChildStartError(f"cannot start the flow process: {error}") from None
         raise
     finally:
         os.close(write_fd)
@@ -122,25 +125,35 @@ async def spawn_child() -> Child:
     child = Child(process, channel, transport)
     try:
         line = await asyncio.wait_for(child.read_message(), READY_TIMEOUT)
-        if json.loads(line or b"{}").get("op") != "ready":
-            raise ChildStartError(f"the flow process did not start: {line[:200]!r}")
     except BaseException as error:
-        detail = await _first_output(child)
         await child.destroy()
-        if isinstance(error, ChildStartError | ValueError | TimeoutError):
-            reason = "took too long to start" if isinstance(error, TimeoutError) else "failed"
-            raise ChildStartError(f"the flow process {reason}: {detail or error}") from None
+        if isinstance(error, TimeoutError):
+            raise ChildStartError(
+                f"the flow process was not ready within {READY_TIMEOUT:g} s"
+            ) from None
         raise
+    if not _is_ready(line):
+        await child.destroy()
+        said = await _last_words(child) or (line[:200].decode(errors="replace") or "nothing")
+        raise ChildStartError(f"the flow process failed to start: {said}")
     return child
 
 
-async def _first_output(child: Child) -> str:
-    """What a child that failed to start wrote on stderr (its traceback), if anything."""
-    if child.alive or child.process.stderr is None:
+def _is_ready(line: bytes) -> bool:
+    try:
+        return isinstance(parse_child_message(line), Ready)
+    except ValidationError:
+        return False
+
+
+async def _last_words(child: Child) -> str:
+    """The last line a dead child wrote on stderr (the end of its traceback), if any."""
+    if child.process.stderr is None:
         return ""
     with contextlib.suppress(TimeoutError):
-        data = await asyncio.wait_for(child.process.stderr.read(4000), 1.0)
-        return data.decode(errors="replace").strip().splitlines()[-1] if data.strip() else ""
+        data = await asyncio.wait_for(child.process.stderr.read(), 1.0)
+        lines = data.decode(errors="replace").strip().splitlines()
+        return lines[-1] if lines else ""
     return ""
 
 
@@ -171,7 +184,7 @@ class ChildPool:
     def __init__(self, size: int, spawn: Spawner = spawn_child) -> None:
         self.size = size
         self._spawn = spawn
-        self._spares: deque[asyncio.Task[Child]] = deque()
+        self._spares: deque[asyncio.Task[Child | None]] = deque()
         self._watchers: set[asyncio.Task[None]] = set()
         self._failures = 0
         self._closed = False
@@ -181,18 +194,18 @@ class ChildPool:
         self._fill()
 
     async def take(self) -> Child:
-        """A ready child: the oldest spare (waiting for it if still starting), else a new one."""
+        """A ready child: the oldest spare (waiting for it if still starting), else a new one.
+
+        Raises `ChildStartError` when no child can be started.
+        """
         if self._spares:
             starting = self._spares.popleft()
             self._fill()
-            try:
-                child = await starting
-            except ChildStartError as error:
-                log.warning("a spare flow process failed: %s", error)
-            else:
-                if child.alive:
-                    self._failures = 0
-                    return child
+            child = await starting
+            if child is not None and child.alive:
+                self._failures = 0
+                return child
+            if child is not None:
                 await child.destroy()
         return await self._spawn()
 
@@ -215,14 +228,16 @@ class ChildPool:
             task = asyncio.create_task(self._start_spare(delay), name="evtui-spare-child")
             self._spares.append(task)
 
-    async def _start_spare(self, delay: float) -> Child:
+    async def _start_spare(self, delay: float) -> Child | None:
+        """A new spare, or None if it failed to start (a replacement is then on its way)."""
         if delay:
             await asyncio.sleep(delay)
         try:
             child = await self._spawn()
-        except ChildStartError:
-            self._failures += 1
-            raise
+        except ChildStartError as error:
+            log.warning("a spare flow process failed to start: %s", error)
+            self._replace(lambda starting: starting is asyncio.current_task())
+            return None
         watcher = asyncio.create_task(self._watch(child), name="evtui-spare-watch")
         self._watchers.add(watcher)
         watcher.add_done_callback(self._watchers.discard)
@@ -231,20 +246,21 @@ class ChildPool:
     async def _watch(self, child: Child) -> None:
         """Replace a spare that exits while waiting (a run's child is the runner's concern)."""
         await child.process.wait()
+        if self._replace(lambda starting: _holds(starting, child)):
+            child.close()
+            log.warning("a spare flow process exited (code %s)", child.process.returncode)
+
+    def _replace(self, failed: Callable[[asyncio.Task[Child | None]], bool]) -> bool:
+        """Drop the spare that failed (if still a spare) and start another, a little later
+        after each failure in a row."""
         for starting in self._spares:
-            if _holds(starting, child):
+            if failed(starting):
                 self._spares.remove(starting)
-                child.close()
                 self._failures += 1
-                log.warning("a spare flow process exited (code %s)", child.process.returncode)
                 self._fill()
-                return
+                return True
+        return False
 
 
-def _holds(starting: asyncio.Task[Child], child: Child) -> bool:
-    return (
-        starting.done()
-        and not starting.cancelled()
-        and starting.exception() is None
-        and starting.result() is child
-    )
+def _holds(starting: asyncio.Task[Child | None], child: Child) -> bool:
+    return starting.done() and not starting.cancelled() and starting.result() is child

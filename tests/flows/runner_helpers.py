@@ -6,7 +6,6 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -75,6 +74,13 @@ def die():
 
 
 @flow
+def raw_output():
+    print("printed")
+    os.write(1, b"raw out\\n")
+    os.write(2, b"raw err\\n")
+
+
+@flow
 def chatty(lines: int = 30, every: int = 10):
     logger = get_run_logger()
     for i in range(lines):
@@ -95,31 +101,6 @@ def with_tasks():
 """
 """A flow file with one flow per behaviour the tests need."""
 
-RETRIES = {"flaky": (2, 0.1), "strict": (3, 0.0), "slow": (1, 0.0)}
-TIMEOUTS = {"slow": 0.5}
-
-
-@dataclass
-class FlowInfo:
-    name: str
-    file: Path
-    retries: int = 0
-    retry_delay_seconds: float = 0.0
-    timeout_seconds: float | None = None
-
-
-class FlowsInFile:
-    """The registry's `get`, for the flows of `FLOWS` written to one file."""
-
-    def __init__(self, file: Path) -> None:
-        self.file = file
-
-    def get(self, name: str) -> FlowInfo | None:
-        if f"def {name}(" not in FLOWS:
-            return None
-        retries, delay = RETRIES.get(name, (0, 0.0))
-        return FlowInfo(name, self.file, retries, delay, TIMEOUTS.get(name))
-
 
 def write_flows(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
@@ -130,18 +111,12 @@ def write_flows(folder: Path) -> Path:
 
 @asynccontextmanager
 async def running(tmp_path: Path, **settings: Any) -> AsyncIterator[Runner]:
-    """An engine on a fresh database in `tmp_path` with a started runner for `FLOWS`."""
-    file = write_flows(tmp_path / "flows")
-    config = Settings(db=tmp_path / "e.db", port=0, flows=[file.parent], **settings)
-    engine = Engine(config, serve_http=False)
-    await engine.start()
-    runner = Runner(engine, FlowsInFile(file), cancel_grace=1.0)
-    await runner.start()
-    try:
-        yield runner
-    finally:
-        await runner.stop()
-        await engine.stop()
+    """A started engine on a fresh database in `tmp_path`, its flows those of `FLOWS`."""
+    folder = write_flows(tmp_path / "flows").parent
+    config = Settings(db=tmp_path / "e.db", port=0, flows=[folder], **settings)
+    async with Engine(config, serve_http=False) as engine:
+        assert engine.registry.errors() == {}
+        yield engine.runner
 
 
 async def until(check: Callable[[], Awaitable[T]], timeout: float = 15.0) -> T:

@@ -25,6 +25,8 @@ from evtui.flows.records import RunCause
 from evtui.flows.runner import STOPPED_MESSAGE, WAITING_MESSAGE
 
 MANUAL = RunCause("manual")
+
+
 RETRIED = ["Scheduled", "Pending", "Running", "AwaitingRetry", "Retrying", "Running"]
 """States of a run whose first attempt failed, up to the end of its second."""
 
@@ -138,6 +140,24 @@ async def test_a_child_that_dies_crashes_the_run(tmp_path: Path) -> None:
         done = await finished(runner, run.id)
         assert done.state == "Crashed"
         assert done.state_message == "the flow process exited with code 3 before the run finished"
+
+
+async def test_prints_and_raw_output_become_log_lines(tmp_path: Path) -> None:
+    async with running(tmp_path) as runner:
+        run = await runner.submit("raw_output", {}, MANUAL)
+        await finished(runner, run.id)
+        lines = {(r.stream, r.message) for r in await runner.runs.logs(run.id)}
+        assert lines == {("stdout", "printed"), ("stdout", "raw out"), ("stderr", "raw err")}
+
+
+async def test_a_spare_that_dies_is_replaced(tmp_path: Path) -> None:
+    async with running(tmp_path) as runner:
+        first = await until(_spares)
+        os.kill(first[0], signal.SIGKILL)
+        replaced = await until(lambda: _spares(other_than=first))
+        assert len(replaced) == 1
+        run = await runner.submit("succeed", {}, MANUAL)
+        assert (await finished(runner, run.id)).state == "Completed"
 
 
 async def test_cancelling_a_running_run_stops_its_process(tmp_path: Path) -> None:
@@ -327,6 +347,18 @@ def _exists(path: Path):
         return path.exists()
 
     return check()
+
+
+async def _spares(other_than: list[int] = ()) -> list[int]:
+    """Pids of flow processes (with no run in flight, these are the spares)."""
+    return [pid for pid in _children() if pid not in other_than and _is_flow_process(pid)]
+
+
+def _is_flow_process(pid: int) -> bool:
+    try:
+        return b"evtui.flows.child" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
 
 
 def _children() -> list[int]:
