@@ -12,7 +12,9 @@ import pytest
 from evtui.cli import main
 from evtui.commands.runs import parameters_text, parse_value, run_parameters
 from evtui.engine import Engine
-from tests.server.test_runs_api import engine_with_flows, poll
+from evtui.settings import Settings
+from tests.conftest import start_serve
+from tests.server.test_runs_api import engine_with_flows, poll, write_flows
 
 Cli = Callable[..., Awaitable[tuple[int, str, str]]]
 
@@ -142,6 +144,30 @@ async def test_flows_lists_flows_with_parameters_and_broken_files(
     assert rows["consumer"].endswith("-")
     assert f"error in {folder / 'broken.py'}" in err
     assert "no_such_module_anywhere" in err
+
+
+async def test_commands_send_the_api_key_even_when_following(tmp_path: Path) -> None:
+    folder = tmp_path / "flows"
+    folder.mkdir()
+    (folder / "one.py").write_text(
+        "from evtui import flow\n\n@flow\ndef one() -> str:\n    print('hi')\n    return 'x'\n"
+    )
+    settings = Settings(db=tmp_path / "k.db", port=0, flows=[folder], api_key="sesame")
+    async with Engine(settings) as engine:
+        url = ["--api-url", engine.api_url]
+        code = await asyncio.to_thread(main, ["run", "one", "--wait", *url, "--api-key", "sesame"])
+        assert code == 0
+        assert await asyncio.to_thread(main, ["flows", *url]) == 2
+
+
+def test_run_against_evtui_serve(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = write_flows(tmp_path / "flows")
+    server = start_serve(tmp_path / "served.db", "--flows", str(folder))
+    try:
+        assert main(["run", "hello", "-p", "n=1", "--wait", "--api-url", server.api_url]) == 0
+        assert capsys.readouterr().out.splitlines()[-1].startswith("Completed: ")
+    finally:
+        assert server.stop() == 0
 
 
 def test_parameter_values_are_json_when_they_parse() -> None:

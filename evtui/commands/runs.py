@@ -148,7 +148,11 @@ def list_flows(args: argparse.Namespace) -> int:
         (flow["name"], flow["file"], parameters_text(flow["parameters_schema"]))
         for flow in answer["flows"]
     ]
-    print_table(("FLOW", "FILE", "PARAMETERS"), rows)
+    if rows:
+        print_table(("FLOW", "FILE", "PARAMETERS"), rows)
+    else:
+        folders = ", ".join(answer["folders"]) or "none configured (use --flows DIR)"
+        print(f"no flows found; flow folders: {folders}")
     for failure in answer["errors"]:
         print(f"\nerror in {failure['file']}:\n  {failure['error']}", file=sys.stderr)
     return 0

@@ -88,12 +88,15 @@ def runs_router(engine: Engine) -> APIRouter:
 
     @router.get("/flows")
     async def list_flows() -> dict[str, Any]:
-        """Every flow found in the flow folders, with its parameter schema, and files that
-        failed to load with their error."""
+        """The flow folders, every flow found in them with its parameter schema, and the
+        files that failed to load with their error."""
         registry = engine.registry
-        flows = [info.to_json() for info in sorted(registry.flows(), key=lambda f: f.name)]
         errors = [{"file": str(path), "error": text} for path, text in registry.errors().items()]
-        return {"flows": flows, "errors": sorted(errors, key=lambda e: e["file"])}
+        return {
+            "folders": [str(folder) for folder in registry.dirs],
+            "flows": [info.to_json() for info in registry.flows()],
+            "errors": sorted(errors, key=lambda e: e["file"]),
+        }
 
     @router.post("/flow-runs", status_code=201)
     async def create_run(body: FlowRunCreate) -> JSONResponse:

@@ -139,6 +139,7 @@ async def test_flows_lists_each_flow_with_its_parameters_and_each_broken_file(
     await flows_engine.registry.reload()
 
     answer = (await api.get("/flows")).json()
+    assert answer["folders"] == [str(folder)]
     by_name = {flow["name"]: flow for flow in answer["flows"]}
     assert {"hello", "chatty", "slow", "fails", "producer", "consumer"} <= set(by_name)
     hello = by_name["hello"]
