@@ -97,15 +97,19 @@ class Lineage:
         }
 
 
+def related_run_ids(event: Event) -> list[str]:
+    """Ids of the runs related to `event` in the role `flow-run` (the run that emitted it)."""
+    return [
+        related[RESOURCE_ID].removeprefix(RUN_RESOURCE_PREFIX)
+        for related in event.related
+        if related.get(RESOURCE_ROLE) == FLOW_RUN_ROLE
+        and related[RESOURCE_ID].startswith(RUN_RESOURCE_PREFIX)
+    ]
+
+
 def emitting_run_id(event: Event) -> str | None:
-    """The id of the run that emitted `event`, from its related `flow-run` resource."""
-    for related in event.related:
-        resource_id = related.get(RESOURCE_ID, "")
-        if related.get(RESOURCE_ROLE) == FLOW_RUN_ROLE and resource_id.startswith(
-            RUN_RESOURCE_PREFIX
-        ):
-            return resource_id.removeprefix(RUN_RESOURCE_PREFIX)
-    return None
+    """The id of the run that emitted `event`, if a run did."""
+    return next(iter(related_run_ids(event)), None)
 
 
 async def lineage(engine: Engine, run_id: str) -> Lineage:
@@ -203,7 +207,7 @@ async def _emitted_events(
     wanted = {run.id for run in runs}
     found = []
     for item in stored:
-        run_id = emitting_run_id(item.event)
-        if run_id in wanted:
+        run_id = next((r for r in related_run_ids(item.event) if r in wanted), None)
+        if run_id is not None:
             found.append((item.event, run_id))
     return found

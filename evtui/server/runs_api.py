@@ -20,7 +20,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
@@ -83,9 +83,6 @@ def runs_router(engine: Engine) -> APIRouter:
             raise not_found(run_id)
         return run
 
-    def created(run: FlowRun) -> JSONResponse:
-        return JSONResponse(run.to_json(), 201)
-
     @router.get("/flows")
     async def list_flows() -> dict[str, Any]:
         """The flow folders, every flow found in them with its parameter schema, and the
@@ -99,13 +96,13 @@ def runs_router(engine: Engine) -> APIRouter:
         }
 
     @router.post("/flow-runs", status_code=201)
-    async def create_run(body: FlowRunCreate) -> JSONResponse:
+    async def create_run(body: FlowRunCreate) -> dict[str, Any]:
         """Start a run of a flow now (it queues when a concurrency limit is reached)."""
         try:
             run = await engine.runner.submit(body.flow, body.parameters, RunCause(kind="api"))
         except UnknownFlow as error:
             raise http_error(404, str(error), ["body", "flow"]) from None
-        return created(run)
+        return run.to_json()
 
     @router.get("/flow-runs")
     async def list_runs(
@@ -165,11 +162,11 @@ def runs_router(engine: Engine) -> APIRouter:
         return run.to_json()
 
     @router.post("/flow-runs/{id}/rerun", status_code=201)
-    async def rerun(id: str) -> JSONResponse:
+    async def rerun(id: str) -> dict[str, Any]:
         """A new run of the same flow with the same parameters (cause kind `rerun`)."""
         with refusals(id):
             run = await engine.runner.rerun(id)
-        return created(run)
+        return run.to_json()
 
     @router.get("/flow-runs/{id}/lineage")
     async def read_lineage(id: str) -> dict[str, Any]:
