@@ -2,10 +2,11 @@
 
 A run is Scheduled when submitted, waits for a concurrency slot (FIFO, global and per flow),
 goes Pending when a child process gets it and Running when the child reaches the user's
-function. It ends Completed or Failed as the child reports, TimedOut when the runner kills it
-for overrunning, Cancelled when asked (SIGTERM, then SIGKILL after a grace period), or Crashed
-when the child died on its own or evtui stopped. A failed or timed-out attempt with retries
-left goes AwaitingRetry, then Retrying in a fresh child after the flow's delay.
+function. It ends Completed or Failed as the child reports; TimedOut when the runner kills it
+for overrunning (the flow's `timeout_seconds`, counted from the moment the child got the run);
+Cancelled when asked (SIGTERM, then SIGKILL after a grace period); or Crashed when the child
+died on its own or evtui stopped. A failed or timed-out attempt with retries left goes
+AwaitingRetry, then Retrying in a fresh child after the flow's delay.
 
 Every state is a row in the run store and an `evtui.flow-run.<State>` event. Those writes are
 queued per run (`Journal`) and never awaited on the way to starting the child: the run message
@@ -219,12 +220,16 @@ class Runner:
 
     async def _in_child(self, active: ActiveRun) -> Outcome:
         taking = asyncio.ensure_future(self.pool.take())
+        interrupted = not await self._until(active, taking)
+        if interrupted and (taking.cancelled() or taking.exception() is not None):
+            return self._interrupted(active)
         try:
-            if not await self._until(active, taking):
-                return self._interrupted(active)
             child = taking.result()
         except ChildStartError as error:
             return Outcome("Crashed", str(error))
+        if interrupted:  # the child came just as the run was interrupted
+            await child.destroy()
+            return self._interrupted(active)
         try:
             return await ChildAttempt(self, active, child).run()
         finally:
@@ -233,7 +238,8 @@ class Runner:
     def _interrupted(self, active: ActiveRun) -> Outcome:
         """The outcome of a run interrupted while it waited (for a slot, a child, a retry)."""
         if active.interrupt.result() == "cancel":
-            return Outcome("Cancelled", "cancelled before it ran")
+            waited = "to retry" if active.run.attempt else "to start"
+            return Outcome("Cancelled", f"cancelled while waiting {waited}")
         return Outcome("Crashed", STOPPED_MESSAGE)
 
     async def _until(self, active: ActiveRun, waiting: Awaitable[Any]) -> bool:
