@@ -119,7 +119,9 @@ def _command_groups() -> list[Callable[[Any, argparse.ArgumentParser], None]]:
     A group's `register(commands, client_options)` adds parsers to `commands`, passing
     `client_options` as a parent to those that talk to a running evtui.
     """
-    return []
+    from evtui.commands import runs, webhooks
+
+    return [runs.register, webhooks.register]
 
 
 def _flag(args: argparse.Namespace, name: str) -> Any:

@@ -130,7 +130,10 @@ def process_new_file(
     }
     emit_event(
         "custom.file_processed",
-        resource={"prefect.resource.id": f"file.{source.name}", "prefect.resource.name": source.name},
+        resource={
+            "prefect.resource.id": f"file.{source.name}",
+            "prefect.resource.name": source.name,
+        },
         payload=summary,
     )
     return summary

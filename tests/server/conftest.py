@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import itertools
 import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
@@ -18,14 +15,9 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
 from evtui.engine import Engine
-from evtui.settings import Settings
 
 DEADLINE = 10.0
 """Seconds a poll waits for something that normally happens within milliseconds."""
-
-
-class StartEngine(Protocol):
-    def __call__(self, **settings: Any) -> Awaitable[Engine]: ...
 
 
 class OpenSocket(Protocol):
@@ -38,25 +30,6 @@ class OpenSocket(Protocol):
         subprotocol: bool = True,
         authenticate: bool = True,
     ) -> Awaitable[ClientConnection]: ...
-
-
-@pytest.fixture
-async def start_engine(tmp_path: Path) -> AsyncIterator[StartEngine]:
-    """Start engines with `Settings` overrides; all are stopped at the end of the test."""
-    numbers = itertools.count()
-    async with contextlib.AsyncExitStack() as stack:
-
-        async def start(**settings: Any) -> Engine:
-            db = tmp_path / f"engine{next(numbers)}.db"
-            engine = Engine(Settings(db=db, port=0, **settings))
-            return await stack.enter_async_context(engine)
-
-        yield start
-
-
-@pytest.fixture
-async def engine(start_engine: StartEngine) -> Engine:
-    return await start_engine()
 
 
 @pytest.fixture

@@ -2,63 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
-import itertools
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 import pytest
-from fastapi import Depends, FastAPI
 
-import evtui.server.receiver as receiver_module
 from evtui.engine import Engine
-from evtui.server.app import create_app
-from evtui.server.auth import ApiKey
-from evtui.server.hooks_api import hooks_router, webhooks_api_router
-from evtui.settings import Settings
-from evtui.webhooks import WebhookStore
-
-
-class StartEngine(Protocol):
-    def __call__(self, **settings: Any) -> Awaitable[Engine]: ...
-
-
-def _app_with_webhooks(engine: Engine) -> FastAPI:
-    """`create_app` plus the webhook routers, as the lead wires them into `create_app`."""
-    app = create_app(engine)
-    if not any(getattr(route, "path", "") == "/hooks/{slug}" for route in app.routes):
-        auth = Depends(ApiKey(engine.settings.api_key).dependency())
-        app.include_router(hooks_router(engine))
-        app.include_router(webhooks_api_router(engine), dependencies=[auth])
-    return app
-
-
-@pytest.fixture
-async def start_engine(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[StartEngine]:
-    monkeypatch.setattr(receiver_module, "create_app", _app_with_webhooks)
-    numbers = itertools.count()
-    async with contextlib.AsyncExitStack() as stack:
-
-        async def start(**settings: Any) -> Engine:
-            engine = Engine(Settings(db=tmp_path / f"e{next(numbers)}.db", port=0, **settings))
-            if not hasattr(engine, "webhooks"):
-                engine.webhooks = WebhookStore(engine.store, engine.settings.webhooks)  # type: ignore[attr-defined]
-                await stack.enter_async_context(engine)
-                await engine.webhooks.load()  # type: ignore[attr-defined]
-                return engine
-            return await stack.enter_async_context(engine)
-
-        yield start
-
-
-@pytest.fixture
-async def engine(start_engine: StartEngine) -> Engine:
-    return await start_engine()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from evtui import cli
-from evtui.commands import webhooks as webhooks_commands
 from evtui.engine import Engine
 
 Run = Callable[..., Awaitable[tuple[int, str, str]]]
@@ -17,9 +16,6 @@ Run = Callable[..., Awaitable[tuple[int, str, str]]]
 @pytest.fixture
 def run(engine: Engine, capsys: pytest.CaptureFixture[str], monkeypatch) -> Run:
     """Run `evtui ...` pointed at the engine (in a thread: the server shares this loop)."""
-    groups = cli._command_groups()
-    if webhooks_commands.register not in groups:
-        monkeypatch.setattr(cli, "_command_groups", lambda: [*groups, webhooks_commands.register])
 
     async def run_(*argv: str) -> tuple[int, str, str]:
         code = await asyncio.to_thread(cli.main, [*argv, "--api-url", engine.api_url])
