@@ -60,7 +60,6 @@ def hooks_router(engine: Engine) -> APIRouter:
     router = APIRouter(tags=["webhooks"])
     limit = engine.settings.max_body_bytes
 
-    @router.api_route("/hooks/{slug}", methods=list(TEMPLATE_METHODS))
     async def receive(slug: str, request: Request) -> Response:
         """Map the request to events with the webhook's template or preset, and store them.
 
@@ -123,6 +122,10 @@ def hooks_router(engine: Engine) -> APIRouter:
         if mapped.note:
             answer["note"] = mapped.note
         return JSONResponse(answer)
+
+    for method in TEMPLATE_METHODS:
+        # One route per method: a route's OpenAPI operation id names only its first method.
+        router.add_api_route("/hooks/{slug}", receive, methods=[method])
 
     @router.options("/hooks/{slug}")
     async def handshake(slug: str, request: Request) -> Response:

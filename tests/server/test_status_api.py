@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
+
+from evtui.engine import Engine
+from evtui.server.app import create_app
+from evtui.settings import Settings
+
 
 async def test_admin_version_is_a_prefect_3_version(api):
     response = await api.get("/admin/version")
@@ -63,3 +69,13 @@ async def test_the_openapi_document_describes_the_events_endpoint(engine, client
     event_schema = schema["oneOf"][1]
     assert {"event", "resource"} <= set(event_schema["required"])
     assert {"204", "400", "413", "422", "503"} <= set(operation["responses"])
+
+
+def test_every_operation_in_the_openapi_document_has_its_own_id(tmp_path) -> None:
+    app = create_app(Engine(Settings(db=tmp_path / "e.db")))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        document = app.openapi()
+    ids = [op["operationId"] for path in document["paths"].values() for op in path.values()]
+    assert len(ids) == len(set(ids))
+    assert {"get", "post", "put", "patch"} <= set(document["paths"]["/hooks/{slug}"])
