@@ -26,7 +26,7 @@ def inbox(tmp_path: Path) -> Path:
 @pytest.fixture
 async def watching(inbox: Path, collector: Collector) -> AsyncIterator[FileWatcher]:
     """A started watcher on `inbox` (all names, settle 0.2 s) feeding `collector`."""
-    watcher = FileWatcher([WatchSpec.parse(str(inbox))], collector, settle_seconds=0.2)
+    watcher = FileWatcher([WatchSpec.parse(f"{inbox}:**/*")], collector, settle_seconds=0.2)
     await watcher.start()
     yield watcher
     await watcher.stop()

@@ -99,7 +99,7 @@ def test_a_removed_folder_deletes_the_files_known_in_it(tmp_path: Path) -> None:
     for name in ("batch/a.csv", "batch/deep/b.csv", "keep.csv"):
         (tmp_path / name).write_text(name)
     clock = Clock()
-    tracker = tracker_for(tmp_path, clock)
+    tracker = tracker_for(tmp_path, clock, "**/*")
     assert len(tracker.known) == 3
     (tmp_path / "batch").rename(tmp_path.parent / f"{tmp_path.name}-moved-out")
     tracker.changed([str(tmp_path / "batch")])
@@ -114,7 +114,7 @@ def test_a_folder_moved_in_announces_every_file_in_it(tmp_path: Path) -> None:
     for name in ("a.csv", "deep/b.csv", "skip.txt"):
         (outside / name).write_text(name)
     clock = Clock()
-    tracker = tracker_for(inbox, clock, "*.csv")
+    tracker = tracker_for(inbox, clock, "**/*.csv")
     outside.rename(inbox / "arrived")
     tracker.changed([str(inbox / "arrived")])
     clock.now += SETTLE

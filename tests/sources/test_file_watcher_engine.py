@@ -28,7 +28,7 @@ async def test_files_become_stored_events_and_a_restart_stores_nothing_twice(
 
         for _ in range(2):
             watcher = FileWatcher(
-                [WatchSpec.parse(f"{inbox}:*.csv")],
+                [WatchSpec.parse(f"{inbox}:**/*.csv")],
                 ingest,
                 settle_seconds=0.2,
                 announce_existing=True,
@@ -48,4 +48,4 @@ async def test_files_become_stored_events_and_a_restart_stores_nothing_twice(
         assert event.event == "file.created"
         assert event.resource["prefect.resource.id"] == f"file.{path}"
         assert event.resource["evtui.file.directory"] == str(path.parent)
-        assert event.payload["watch"] == f"{inbox.resolve()}:*.csv"
+        assert event.payload["watch"] == f"{inbox.resolve()}:**/*.csv"

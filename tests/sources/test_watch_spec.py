@@ -54,8 +54,16 @@ def test_bad_specs_are_named_with_the_reason(tmp_path: Path, spec: str, reason: 
         assert repr(text) in str(raised.value)
 
 
-def test_pattern_applies_to_names_anywhere_below(tmp_path: Path) -> None:
+def test_pattern_applies_to_names_in_the_folder_only(tmp_path: Path) -> None:
     spec = WatchSpec.parse(f"{tmp_path}:*.csv")
+    assert spec.matches(tmp_path / "a.csv")
+    assert not spec.matches(tmp_path / "processed" / "a.csv")
+    assert not spec.matches(tmp_path / "a.csv.gz")
+
+
+def test_a_double_star_pattern_applies_to_names_anywhere_below(tmp_path: Path) -> None:
+    spec = WatchSpec.parse(f"{tmp_path}:**/*.csv")
+    assert (spec.pattern, spec.recursive, str(spec)) == ("*.csv", True, f"{tmp_path}:**/*.csv")
     assert spec.matches(tmp_path / "a.csv")
     assert spec.matches(tmp_path / "2024" / "05" / "a.csv")
     assert not spec.matches(tmp_path / "a.csv.gz")
@@ -72,7 +80,7 @@ def test_scratch_and_hidden_names_are_skipped(tmp_path: Path, name: str) -> None
 
 
 def test_files_in_hidden_folders_are_skipped(tmp_path: Path) -> None:
-    spec = WatchSpec.parse(str(tmp_path))
+    spec = WatchSpec.parse(f"{tmp_path}:**/*")
     assert not spec.matches(tmp_path / ".git" / "config")
     assert spec.matches(tmp_path / "visible" / "config")
 
