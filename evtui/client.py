@@ -12,14 +12,15 @@ import os
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
-
-import httpx
 
 from evtui.events import MAXIMUM_EVENT_SIZE_BYTES, Event, EventTooLarge, event_size
 from evtui.flows.context import current_run
 from evtui.settings import DEFAULT_PORT, ENV_PREFIX
+
+if TYPE_CHECKING:
+    import httpx
 
 DEFAULT_API_URL = f"http://127.0.0.1:{DEFAULT_PORT}/api"
 TIGHT_TIMING = timedelta(minutes=5)
@@ -47,6 +48,8 @@ class ApiClient:
         key = api_key if api_key is not None else api_key_from_env()
         self.api_key = key
         headers = {"Authorization": f"Bearer {key}"} if key else {}
+        import httpx  # here, not at the top: flow children import evtui without needing it
+
         self._http = httpx.Client(base_url=self.api_url, headers=headers, timeout=10.0)
 
     def close(self) -> None:
@@ -68,7 +71,7 @@ class ApiClient:
                 response = self._http.post(
                     "/events", content=body, headers={"Content-Type": "application/json"}
                 )
-            except httpx.TransportError as error:
+            except _transport_errors() as error:
                 last_reason = _transport_reason(error)
             else:
                 if response.status_code < 300:
@@ -86,7 +89,7 @@ class ApiClient:
         url = f"{self.api_url}{path}"
         try:
             response = self._http.request(method, path, **kwargs)
-        except httpx.TransportError as error:
+        except _transport_errors() as error:
             raise DeliveryError(f"cannot reach {url}: {_transport_reason(error)}") from None
         if response.status_code >= 400:
             raise DeliveryError(f"{url}: {_describe(response)}")
@@ -102,7 +105,15 @@ class ApiClient:
             page = self.request("GET", page["next_page"])
 
 
+def _transport_errors() -> type[httpx.TransportError]:
+    import httpx
+
+    return httpx.TransportError
+
+
 def _transport_reason(error: httpx.TransportError) -> str:
+    import httpx
+
     if isinstance(error, httpx.ConnectError):
         return "connection refused (is `evtui` or `evtui serve` running?)"
     if isinstance(error, httpx.TimeoutException):

@@ -73,8 +73,9 @@ class Settings(BaseModel):
     """Flow runs executing at once; further runs wait, visible as queued (Scheduled)."""
     flow_concurrency: dict[str, int] = Field(default_factory=dict)
     """Per-flow limits on runs executing at once, e.g. `{"process_new_file" = 1}`."""
-    spare_children: int = Field(default=1, ge=0, le=8)
-    """Pre-started interpreters, evtui already imported, that the next runs start in."""
+    spare_children: int = Field(default=2, ge=0, le=8)
+    """Pre-started interpreters, evtui already imported, that the next runs start in (two
+    keep back-to-back runs fast while a used one is replaced)."""
     log_lines_per_run: int = Field(default=10_000, ge=10)
     """Log records kept per run; beyond this the oldest lines make way (and a note says so)."""
     watch: list[str] = Field(default_factory=list)
