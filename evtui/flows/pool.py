@@ -232,8 +232,15 @@ class ChildPool:
         """A new spare, or None if it failed to start (a replacement is then on its way)."""
         if delay:
             await asyncio.sleep(delay)
+        spawning = asyncio.ensure_future(self._spawn())
         try:
-            child = await self._spawn()
+            child = await asyncio.shield(spawning)
+        except asyncio.CancelledError:
+            # `stop` cancelled us mid-spawn: the process exists, so reap it before the loop
+            # closes (an unreaped transport complains from its finalizer).
+            with contextlib.suppress(Exception):
+                await (await spawning).destroy()
+            raise
         except ChildStartError as error:
             log.warning("a spare flow process failed to start: %s", error)
             self._replace(lambda starting: starting is asyncio.current_task())
