@@ -66,7 +66,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--gap", type=float, default=0.5, help="seconds between runs")
-    parser.add_argument("--spares", type=int, default=1, help="spare children kept ready")
+    parser.add_argument(
+        "--spares",
+        type=int,
+        default=Settings.model_fields["spare_children"].default,
+        help="spare children kept ready (default: evtui's default)",
+    )
     args = parser.parse_args()
     latencies = asyncio.run(measure(args.runs, args.gap, args.spares))
     cuts = statistics.quantiles([1000 * value for value in latencies], n=20, method="inclusive")
