@@ -56,6 +56,14 @@ def _engine_options() -> argparse.ArgumentParser:
         help="folder of @flow files (repeatable; default ./sample_flows if present)",
     )
     group.add_argument(
+        "--automations",
+        type=Path,
+        action="append",
+        metavar="DIR",
+        help="folder of automation files, YAML or JSON (repeatable; default "
+        "./sample_flows/automations if present)",
+    )
+    group.add_argument(
         "--watch",
         action="append",
         metavar="DIR[:PATTERN]",
@@ -129,7 +137,7 @@ def _flag(args: argparse.Namespace, name: str) -> Any:
 
 
 def _engine_settings(args: argparse.Namespace) -> Settings:
-    names = ("host", "port", "db", "api_key", "flows", "watch")
+    names = ("host", "port", "db", "api_key", "flows", "automations", "watch")
     flags = {name: _flag(args, name) for name in names}
     return load_settings(flags, config_file=_flag(args, "config"))
 

@@ -78,6 +78,8 @@ class Settings(BaseModel):
     keep back-to-back runs fast while a used one is replaced)."""
     log_lines_per_run: int = Field(default=10_000, ge=10)
     """Log records kept per run; beyond this the oldest lines make way (and a note says so)."""
+    automations: list[Path] = Field(default_factory=list)
+    """Folders of automation files (YAML/JSON); empty means `./sample_flows/automations`."""
     watch: list[str] = Field(default_factory=list)
     """Folders to watch, each `DIR` or `DIR:PATTERN` (glob, e.g. `inbox:*.csv`)."""
     settle_seconds: float = Field(default=1.0, ge=0)
@@ -102,6 +104,14 @@ class Settings(BaseModel):
         if self.flows:
             return [path.expanduser().resolve() for path in self.flows]
         default = Path("sample_flows")
+        return [default.resolve()] if default.is_dir() else []
+
+    @property
+    def automation_dirs(self) -> list[Path]:
+        """The configured automation folders, else `./sample_flows/automations` if present."""
+        if self.automations:
+            return [path.expanduser().resolve() for path in self.automations]
+        default = Path("sample_flows") / "automations"
         return [default.resolve()] if default.is_dir() else []
 
     @property

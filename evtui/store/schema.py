@@ -126,6 +126,63 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (run_id, seq)
     ) WITHOUT ROWID;
     """,
+    # 6: automations (`evtui/automations/store.py`). The definition is the JSON of the
+    # pydantic model, Prefect's shape, so a new trigger or action field needs no migration.
+    # Names are not unique (as in Prefect) but indexed: automations as code apply by name.
+    """
+    CREATE TABLE automations (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        definition TEXT NOT NULL,
+        source TEXT NOT NULL,
+        created INTEGER NOT NULL,
+        updated INTEGER NOT NULL
+    );
+    CREATE INDEX ix_automations_name ON automations (name);
+    """,
+    # 7: trigger buckets (`evtui/automations/buckets.py`): the counting state of each
+    # (automation, trigger, bucket key), so a restart forgets nothing; `end` is indexed for
+    # the proactive sweep, which looks for windows that have ended.
+    """
+    CREATE TABLE automation_buckets (
+        automation_id TEXT NOT NULL,
+        trigger_id TEXT NOT NULL,
+        bucket_key TEXT NOT NULL,
+        state TEXT NOT NULL,
+        end INTEGER NOT NULL,
+        PRIMARY KEY (automation_id, trigger_id, bucket_key)
+    ) WITHOUT ROWID;
+    CREATE INDEX ix_automation_buckets_end ON automation_buckets (end);
+    """,
+    # 8: firings and the actions they ran (`evtui/automations/firings.py`). An action's
+    # idempotency key (automation, firing, action) is its primary key, so a redelivered or
+    # replayed firing can never run an action twice.
+    """
+    CREATE TABLE automation_firings (
+        id TEXT PRIMARY KEY,
+        automation_id TEXT NOT NULL,
+        trigger_id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        occurred INTEGER NOT NULL,
+        triggering_event_id TEXT,
+        firing TEXT NOT NULL
+    );
+    CREATE INDEX ix_automation_firings_automation ON automation_firings (automation_id, occurred);
+    CREATE INDEX ix_automation_firings_event
+        ON automation_firings (triggering_event_id) WHERE triggering_event_id IS NOT NULL;
+    CREATE TABLE automation_actions (
+        idempotency_key TEXT PRIMARY KEY,
+        firing_id TEXT NOT NULL,
+        automation_id TEXT NOT NULL,
+        action_index INTEGER NOT NULL,
+        action_type TEXT NOT NULL,
+        state TEXT NOT NULL,
+        started INTEGER NOT NULL,
+        ended INTEGER,
+        result TEXT
+    );
+    CREATE INDEX ix_automation_actions_firing ON automation_actions (firing_id, action_index);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
