@@ -219,4 +219,5 @@ class Engine:
             "head_seq": self.bus.head,
             "subscribers": [vars(s) for s in self.bus.stats()],
             "watcher": vars(self.watcher.stats) if self.watcher is not None else None,
+            "watching": [spec.display() for spec in self.watcher.specs] if self.watcher else [],
         }

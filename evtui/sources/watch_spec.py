@@ -14,6 +14,7 @@ would start a flow on half a file.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -80,6 +81,14 @@ class WatchSpec:
     def __str__(self) -> str:
         prefix = RECURSIVE_PREFIX if self.recursive else ""
         return f"{self.directory}:{prefix}{self.pattern}"
+
+    def display(self) -> str:
+        """Short, for a status line: `inbox/*.csv` for a folder under the working one."""
+        folder = self.directory
+        with contextlib.suppress(ValueError):
+            folder = folder.relative_to(Path.cwd())
+        prefix = RECURSIVE_PREFIX if self.recursive else ""
+        return f"{folder}/{prefix}{self.pattern}"
 
     def covers_folder(self, folder: Path) -> bool:
         """Whether files directly in `folder` may count: the spec's folder, or (recursive) a

@@ -89,3 +89,13 @@ def test_a_hidden_watched_folder_itself_is_fine(tmp_path: Path) -> None:
     folder = tmp_path / ".inbox"
     folder.mkdir()
     assert WatchSpec.parse(str(folder)).matches(folder / "a.csv")
+
+
+def test_display_is_short_for_folders_under_the_working_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "inbox").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert WatchSpec.parse("inbox:*.csv").display() == "inbox/*.csv"
+    monkeypatch.chdir(tmp_path / "inbox")
+    assert WatchSpec.parse(f"{tmp_path}:**/*.csv").display() == f"{tmp_path}/**/*.csv"

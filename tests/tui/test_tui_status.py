@@ -27,6 +27,12 @@ def test_an_engine_without_a_receiver_says_so() -> None:
     assert line.startswith("○ not listening │ 0.4 ev/s │ 0 stored")
 
 
+def test_watched_folders_come_last() -> None:
+    stats = {"address": "127.0.0.1:4200", "watching": ["inbox/*.csv", "/data/**/*.json"]}
+    line = format_status(stats).plain
+    assert line.endswith("drops 0 │ watching inbox/*.csv, /data/**/*.json")
+
+
 def test_totals_keep_their_width() -> None:
     assert [count(n) for n in (0, 999_999, 1_000_000, 12_345_678, 123_456_789)] == [
         "0",

@@ -24,7 +24,8 @@ def count(value: int) -> str:
 def format_status(stats: Mapping[str, Any]) -> Content:
     """The status line for a `stats()` dict; drops are summed over every subscriber.
 
-    Compact enough for 80 columns at high rates and counts.
+    Compact enough for 80 columns at high rates and counts; the watched folders come last,
+    where a narrow terminal may cut them.
     """
     address = str(stats.get("address", ""))
     listening = address != "not listening"
@@ -44,6 +45,9 @@ def format_status(stats: Mapping[str, Any]) -> Content:
         SEPARATOR,
         (f"drops {drops:,}", "$warning" if drops else ""),
     ]
+    watching = list(stats.get("watching", ()))
+    if watching:
+        parts += [SEPARATOR, ("watching ", "dim"), ", ".join(watching)]
     return Content.assemble(*parts)
 
 
