@@ -23,7 +23,7 @@ from evtui.bus import Bus, Subscription
 from evtui.events import Event, ReceivedEvent, now_utc
 from evtui.flows.registry import FlowRegistry
 from evtui.flows.runner import Runner
-from evtui.settings import Settings, SettingsError
+from evtui.settings import SAMPLE_INBOX, Settings, SettingsError
 from evtui.sources import FileWatcher, WatchSpec
 from evtui.store import Store, WriteOutcome
 from evtui.store.retention import RetentionPolicy, run_retention
@@ -89,11 +89,16 @@ class Engine:
         self.runner = Runner(self, self.registry)
 
     def _file_watcher(self, settings: Settings) -> FileWatcher | None:
-        """The `--watch` folders, checked here so a bad one stops evtui before it starts."""
-        if not settings.watch:
+        """The `--watch` folders, checked here so a bad one stops evtui before it starts.
+
+        With nothing configured in a checkout, the samples' `./inbox` is created and watched.
+        """
+        if not settings.watch_specs:
             return None
+        if not settings.watch:
+            SAMPLE_INBOX.mkdir(exist_ok=True)
         try:
-            specs = [WatchSpec.parse(spec) for spec in settings.watch]
+            specs = [WatchSpec.parse(spec) for spec in settings.watch_specs]
         except ValueError as error:
             raise SettingsError(f"watch: {error}") from None
         return FileWatcher(

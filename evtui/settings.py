@@ -20,6 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 APP_NAME = "evtui"
 ENV_PREFIX = "EVTUI_"
 DEFAULT_PORT = 4200
+SAMPLE_FLOWS = Path("sample_flows")
+"""The checkout's sample folder; run from the repository, evtui sets up its scenario."""
+SAMPLE_INBOX = Path("inbox")
 
 
 class SettingsError(ValueError):
@@ -103,15 +106,26 @@ class Settings(BaseModel):
         """The configured flow folders, else `./sample_flows` when run from a checkout."""
         if self.flows:
             return [path.expanduser().resolve() for path in self.flows]
-        default = Path("sample_flows")
-        return [default.resolve()] if default.is_dir() else []
+        return [SAMPLE_FLOWS.resolve()] if SAMPLE_FLOWS.is_dir() else []
+
+    @property
+    def sample_setup(self) -> bool:
+        """Run from a checkout with nothing configured: the samples' scenario is the default."""
+        return not (self.flows or self.automations or self.watch) and SAMPLE_FLOWS.is_dir()
+
+    @property
+    def watch_specs(self) -> list[str]:
+        """The configured watches, else the samples' inbox (`./inbox:*.csv`) in a checkout."""
+        if self.watch:
+            return self.watch
+        return [f"{SAMPLE_INBOX}:*.csv"] if self.sample_setup else []
 
     @property
     def automation_dirs(self) -> list[Path]:
         """The configured automation folders, else `./sample_flows/automations` if present."""
         if self.automations:
             return [path.expanduser().resolve() for path in self.automations]
-        default = Path("sample_flows") / "automations"
+        default = SAMPLE_FLOWS / "automations"
         return [default.resolve()] if default.is_dir() else []
 
     @property

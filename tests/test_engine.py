@@ -89,3 +89,13 @@ def test_engine_and_cli_never_import_textual() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "False", result.stderr
+
+
+async def test_in_a_checkout_the_samples_inbox_is_created_and_watched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sample_flows").mkdir()
+    async with Engine(Settings(db=tmp_path / "e.db", port=0), serve_http=False) as engine:
+        assert (tmp_path / "inbox").is_dir()
+        assert engine.stats()["watching"] == ["inbox/*.csv"]

@@ -70,6 +70,18 @@ def test_flow_dirs_default_to_sample_flows_in_the_working_directory(
     assert Settings(flows=[Path("mine")]).flow_dirs == [tmp_path / "mine"]
 
 
+def test_in_a_checkout_with_nothing_configured_the_samples_inbox_is_watched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert Settings().watch_specs == []
+    (tmp_path / "sample_flows" / "automations").mkdir(parents=True)
+    assert Settings().watch_specs == ["inbox:*.csv"]
+    assert Settings().automation_dirs == [tmp_path / "sample_flows" / "automations"]
+    assert Settings(watch=["data"]).watch_specs == ["data"]
+    assert Settings(flows=[Path("mine")]).watch_specs == []
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
