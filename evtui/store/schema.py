@@ -129,30 +129,45 @@ MIGRATIONS: list[str] = [
     # 6: automations (`evtui/automations/store.py`). The definition is the JSON of the
     # pydantic model, Prefect's shape, so a new trigger or action field needs no migration.
     # Names are not unique (as in Prefect) but indexed: automations as code apply by name.
+    # `source` is 'api' or the file that defines the automation (`evtui/automations/
+    # folder.py`), and `source_digest` the digest of the definition last applied from that
+    # file, so an unchanged file is not applied again over a pause made since.
     """
     CREATE TABLE automations (
         id TEXT PRIMARY KEY,
         name TEXT NOT NULL,
         definition TEXT NOT NULL,
         source TEXT NOT NULL,
+        source_digest TEXT,
         created INTEGER NOT NULL,
         updated INTEGER NOT NULL
     );
     CREATE INDEX ix_automations_name ON automations (name);
     """,
-    # 7: trigger buckets (`evtui/automations/buckets.py`): the counting state of each
-    # (automation, trigger, bucket key), so a restart forgets nothing; `end` is indexed for
-    # the proactive sweep, which looks for windows that have ended.
+    # 7: trigger state (`evtui/automations/buckets.py`): the counting window of each
+    # (automation, trigger, bucket key) and the latest firing of each child of a composite
+    # trigger, so a restart forgets nothing. The evaluator holds this state in memory and
+    # writes the rows it changed once per batch of events; rows are only read back whole at
+    # start-up, so no index beyond the keys is needed. The evaluator's cursor (the last event
+    # `seq` it evaluated) is a `store_meta` row committed in the same transaction.
     """
     CREATE TABLE automation_buckets (
         automation_id TEXT NOT NULL,
         trigger_id TEXT NOT NULL,
         bucket_key TEXT NOT NULL,
-        state TEXT NOT NULL,
+        start INTEGER NOT NULL,
         end INTEGER NOT NULL,
+        count INTEGER NOT NULL,
+        last_event TEXT,
         PRIMARY KEY (automation_id, trigger_id, bucket_key)
     ) WITHOUT ROWID;
-    CREATE INDEX ix_automation_buckets_end ON automation_buckets (end);
+    CREATE TABLE automation_child_firings (
+        automation_id TEXT NOT NULL,
+        parent_trigger_id TEXT NOT NULL,
+        child_trigger_id TEXT NOT NULL,
+        firing TEXT NOT NULL,
+        PRIMARY KEY (automation_id, parent_trigger_id, child_trigger_id)
+    ) WITHOUT ROWID;
     """,
     # 8: firings and the actions they ran (`evtui/automations/firings.py`). An action's
     # idempotency key (automation, firing, action) is its primary key, so a redelivered or
