@@ -52,12 +52,20 @@ Seconds = Annotated[timedelta, PlainSerializer(_seconds, return_type=int | float
 def error_at(loc: tuple[str | int, ...], value: Any, kind: str, message: str) -> ValidationError:
     """A validation error at a path inside the value being validated.
 
-    Raised from a before-validator, pydantic prefixes the field's own path, so the user sees
-    e.g. `actions.2.type` rather than the whole action.
+    Raised from a validator, pydantic prefixes the field's own path, so the user sees e.g.
+    `actions.2.type` rather than the whole action.
     """
-    error = PydanticCustomError(kind, message)
+    return errors_at([(loc, value, kind, message)])
+
+
+def errors_at(errors: list[tuple[tuple[str | int, ...], Any, str, str]]) -> ValidationError:
+    """Several errors as one, each `(loc, value, kind, message)`."""
     return ValidationError.from_exception_data(
-        "Automation", [{"type": error, "loc": loc, "input": value}]
+        "Automation",
+        [
+            {"type": PydanticCustomError(kind, message), "loc": loc, "input": value}
+            for loc, value, kind, message in errors
+        ],
     )
 
 
