@@ -7,7 +7,7 @@ event it saw. Composite triggers keep the latest firing of each child (§2.7).
 The evaluator works on `BucketStore`, a plain in-memory structure, so evaluating an event is a
 few dictionary operations and a backtest costs no I/O. `SqliteBucketStore` is the same store
 that also remembers what changed; the service writes those changes in one transaction per
-batch of events (`flush`) and reads everything back at start-up (`load`), so a restart
+batch of events (`take_changes`) and reads everything back at start-up (`load`), so a restart
 forgets nothing while a burst of events still costs one commit, not one per event.
 """
 
@@ -214,8 +214,8 @@ class BucketStore:
 class SqliteBucketStore(BucketStore):
     """The in-memory store plus its durable copy in table `automation_buckets`.
 
-    Changes are remembered by identity and written by `flush`, so a bucket touched by a
-    thousand events in one batch is written once.
+    Changes are remembered by identity and collected by `take_changes`, so a bucket touched
+    by a thousand events in one batch is written once.
     """
 
     def __init__(self) -> None:
@@ -264,55 +264,71 @@ class SqliteBucketStore(BucketStore):
         self._dirty.clear()
         self._dirty_children.clear()
 
-    def flush(self, conn: sqlite3.Connection) -> int:
-        """Write what changed since the last flush (inside the caller's transaction)."""
-        written = len(self._dirty) + len(self._dirty_children)
-        upserts, deletes = [], []
+    def take_changes(self) -> BucketChanges:
+        """The rows to write for what changed since the last call, built now (on the event
+        loop, where the state lives) so the write can run on the writer's thread."""
+        changes = BucketChanges()
         for ident in self._dirty:
             automation_id, trigger_id, key = ident
             row_key = (str(automation_id), str(trigger_id), encode_key(key))
             bucket = self.get(*ident)
             if bucket is None:
-                deletes.append(row_key)
+                changes.deleted.append(row_key)
             else:
                 last = bucket.last_event.model_dump_json() if bucket.last_event else None
-                upserts.append(
-                    (*row_key, to_micros(bucket.start), to_micros(bucket.end), bucket.count, last)
-                )
+                start, end = to_micros(bucket.start), to_micros(bucket.end)
+                changes.upserted.append((*row_key, start, end, bucket.count, last))
+        for automation_id, parent_id, child_id in self._dirty_children:
+            row_key = (str(automation_id), str(parent_id), str(child_id))
+            child = self._children.get((automation_id, parent_id), {}).get(child_id)
+            if child is None:
+                changes.children_deleted.append(row_key)
+            else:
+                changes.children_upserted.append((*row_key, _child_to_json(child)))
+        self._dirty.clear()
+        self._dirty_children.clear()
+        return changes
+
+
+@dataclass
+class BucketChanges:
+    """Rows to write to `automation_buckets` and `automation_child_firings`."""
+
+    upserted: list[tuple] = field(default_factory=list)
+    deleted: list[tuple] = field(default_factory=list)
+    children_upserted: list[tuple] = field(default_factory=list)
+    children_deleted: list[tuple] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return sum(
+            map(
+                len,
+                (self.upserted, self.deleted, self.children_upserted, self.children_deleted),
+            )
+        )
+
+    def write(self, conn: sqlite3.Connection) -> None:
+        """Apply the rows (inside the caller's transaction)."""
         conn.executemany(
             "DELETE FROM automation_buckets"
             " WHERE automation_id = ? AND trigger_id = ? AND bucket_key = ?",
-            deletes,
+            self.deleted,
         )
         conn.executemany(
             "INSERT OR REPLACE INTO automation_buckets"
             " (automation_id, trigger_id, bucket_key, start, end, count, last_event)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            upserts,
+            self.upserted,
         )
-        self._flush_children(conn)
-        self._dirty.clear()
-        self._dirty_children.clear()
-        return written
-
-    def _flush_children(self, conn: sqlite3.Connection) -> None:
-        upserts, deletes = [], []
-        for automation_id, parent_id, child_id in self._dirty_children:
-            row_key = (str(automation_id), str(parent_id), str(child_id))
-            child = self._children.get((automation_id, parent_id), {}).get(child_id)
-            if child is None:
-                deletes.append(row_key)
-            else:
-                upserts.append((*row_key, _child_to_json(child)))
         conn.executemany(
             "DELETE FROM automation_child_firings WHERE automation_id = ?"
             " AND parent_trigger_id = ? AND child_trigger_id = ?",
-            deletes,
+            self.children_deleted,
         )
         conn.executemany(
             "INSERT OR REPLACE INTO automation_child_firings"
             " (automation_id, parent_trigger_id, child_trigger_id, firing) VALUES (?, ?, ?, ?)",
-            upserts,
+            self.children_upserted,
         )
 
 

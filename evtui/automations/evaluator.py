@@ -25,6 +25,7 @@ from evtui.automations import matching
 from evtui.automations.buckets import Bucket, BucketStore, ChildFiring
 from evtui.automations.firing import Firing, encode_key
 from evtui.automations.ordering import MAX_DEPTH, PRECEDING_EVENT_LOOKBACK, CausalOrdering
+from evtui.automations.replay import is_replay
 from evtui.automations.trigger_index import (
     LoadedTrigger,
     TriggerIndex,
@@ -331,6 +332,7 @@ class Evaluator:
                     triggering_labels=fired.triggering_labels,
                     bucket_key=fired.bucket_key,
                     count=fired.count,
+                    replay=fired.triggering_event is not None and is_replay(fired.triggering_event),
                 )
             ]
         if expected_firings(parent) == 1:
