@@ -21,11 +21,9 @@ from pydantic import (
     Field,
     ValidationInfo,
     field_validator,
-    model_validator,
 )
 
-from evtui.automations.templating import check
-from evtui.automations.trigger_models import Seconds, error_at, errors_at
+from evtui.automations.trigger_models import Seconds, error_at
 
 # ----------------------------------------------------------------------------- actions
 
@@ -36,28 +34,8 @@ class _Action(BaseModel):
     type: str
 
     template_fields: ClassVar[tuple[str, ...]] = ()
-    """Fields whose strings are Jinja templates, rendered when the action runs."""
-
-    @model_validator(mode="after")
-    def _templates_compile(self) -> _Action:
-        """A template that cannot work is refused when the automation is saved (§3.3)."""
-        problems = [
-            ((field, *_path_parts(problem.path)), problem.line, problem.message)
-            for field in self.template_fields
-            for problem in check(getattr(self, field))
-        ]
-        if problems:
-            raise errors_at(
-                [
-                    (loc, None, "template", f"line {line}: {message}" if line else message)
-                    for loc, line, message in problems
-                ]
-            )
-        return self
-
-
-def _path_parts(path: str) -> list[str | int]:
-    return [int(part) if part.isdigit() else part for part in path.split(".")] if path else []
+    """Fields whose strings are Jinja templates, rendered when the action runs (and checked
+    with `templating.check` when the automation is saved)."""
 
 
 class DoNothing(_Action):

@@ -55,17 +55,8 @@ def error_at(loc: tuple[str | int, ...], value: Any, kind: str, message: str) ->
     Raised from a validator, pydantic prefixes the field's own path, so the user sees e.g.
     `actions.2.type` rather than the whole action.
     """
-    return errors_at([(loc, value, kind, message)])
-
-
-def errors_at(errors: list[tuple[tuple[str | int, ...], Any, str, str]]) -> ValidationError:
-    """Several errors as one, each `(loc, value, kind, message)`."""
     return ValidationError.from_exception_data(
-        "Automation",
-        [
-            {"type": PydanticCustomError(kind, message), "loc": loc, "input": value}
-            for loc, value, kind, message in errors
-        ],
+        "Automation", [{"type": PydanticCustomError(kind, message), "loc": loc, "input": value}]
     )
 
 
