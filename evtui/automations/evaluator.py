@@ -276,6 +276,15 @@ class Evaluator:
         self.buckets.sweep(now + self.clock.offset - EXPIRED_BUCKET_BUFFER)
         return firings
 
+    def next_due(self, now: datetime) -> datetime | None:
+        """When the next proactive trigger is due (`now` if one has never run), or None."""
+        due = [
+            self._next_runs.get(loaded.trigger.id, now)
+            for loaded in self.index.triggers
+            if loaded.proactive
+        ]
+        return min(due, default=None)
+
     def _proactive(self, loaded: LoadedTrigger, now: datetime) -> tuple[list[Firing], datetime]:
         trigger = loaded.trigger
         as_of = now + self.clock.offset
