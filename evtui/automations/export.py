@@ -52,11 +52,12 @@ def same_definition(a: Automation | AutomationCreate, b: Automation | Automation
 
 
 class _Dumper(yaml.SafeDumper):
-    """Block style (`|`) for multi-line strings, so templates read as they were written."""
+    """Templates read as they were written: block style (`|`) for multi-line strings, and
+    double quotes for strings holding a single quote (`"{{ event.resource['x'] }}"`)."""
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value else None
+    style = "|" if "\n" in value else '"' if "'" in value else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 

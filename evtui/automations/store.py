@@ -100,20 +100,19 @@ def template_errors(spec: AutomationCreate) -> list[FieldError]:
     for field in ACTION_LISTS:
         for index, action in enumerate(getattr(spec, field)):
             for problem in templating.check(action.model_dump(mode="json")):
-                errors.append(
-                    FieldError(
-                        loc=[field, index, *problem.path],
-                        msg=f"line {problem.line}: {problem.message}",
-                    )
-                )
+                line = f"line {problem.line}: " if problem.line is not None else ""
+                loc: list[str | int] = [field, index]
+                if problem.path:
+                    loc.append(problem.path)  # dotted; label keys have dots of their own
+                errors.append(FieldError(loc=loc, msg=f"{line}{problem.message}"))
     return errors
 
 
 def build(spec: AutomationCreate, automation_id: UUID, created: datetime) -> Automation:
     """The automation `spec` describes, with new trigger ids; raises `InvalidAutomation`.
 
-    Beyond the model (which also refuses run loops, reference §2.11), every template in the
-    actions must compile.
+    Beyond the model (which refuses run loops, reference §2.11), every template in the actions
+    must compile. The model leaves that to saving so a stored automation always loads.
     """
     errors = template_errors(spec)
     if errors:
