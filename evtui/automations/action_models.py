@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union, get_args
 from uuid import UUID
 
 from pydantic import (
@@ -242,17 +242,7 @@ Action = Union[  # noqa: UP007
 ]
 
 _ACTIONS: dict[str, type[_Action]] = {
-    model.model_fields["type"].default: model
-    for model in (
-        RunFlow,
-        RunDeployment,
-        EmitEvent,
-        CallWebhook,
-        PauseAutomation,
-        ResumeAutomation,
-        CancelFlowRun,
-        DoNothing,
-    )
+    model.model_fields["type"].default: model for model in get_args(Action)
 }
 SUPPORTED_ACTIONS = tuple(_ACTIONS)
 

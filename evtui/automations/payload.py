@@ -109,10 +109,6 @@ def payload_mismatch(conditions: Mapping[str, Any], payload: Mapping[str, Any]) 
     return None
 
 
-def payload_matches(conditions: Mapping[str, Any], payload: Mapping[str, Any]) -> bool:
-    return payload_mismatch(conditions, payload) is None
-
-
 def _value_mismatch(condition: Any, value: Any) -> str | None:
     if isinstance(condition, bool):
         return None if value is condition else f"not {json.dumps(condition)}"
