@@ -6,8 +6,9 @@ time, so an automation's firings act in the order they fired while different aut
 side by side.
 
 For each firing, in order:
-1. the firing is stored (`FiringStore`), and counted against the rate cap; an automation over
-   the cap is paused, says so (`evtui.automation.paused` and a warning), and the firing's actions
+1. the firing is stored (`FiringStore`, before `execute` returns, so a restart finishes what a
+   stop cut short: `start`), and counted against the rate cap; an automation over the cap is
+   paused, says so (`evtui.automation.paused` and a warning), and the actions of its firings
    are recorded as skipped;
 2. `evtui.automation.triggered` (or `resolved`) is emitted;
 3. the actions run one after the other, as Prefect lists them: `actions`, then
@@ -26,24 +27,33 @@ import contextlib
 import logging
 import uuid
 from collections import deque
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from evtui.automations.action_events import action_event, firing_event, paused_event
+from evtui.automations.action_events import (
+    action_event,
+    firing_event,
+    firing_event_id,
+    paused_event,
+)
 from evtui.automations.action_kinds import ActionCall, ActionFailed, perform
-from evtui.automations.firings import FiringStore, idempotency_key
+from evtui.automations.firing import Firing
+from evtui.automations.firings import FiringRecord, FiringStore, idempotency_key
 from evtui.automations.rate_cap import RateCap
 from evtui.events import Event, ReceivedEvent, now_utc
 
 if TYPE_CHECKING:
     import httpx
 
-    from evtui.automations.firing import Firing
     from evtui.engine import Engine
 
 log = logging.getLogger(__name__)
 
 STOP_GRACE_SECONDS = 10.0
-"""How long `stop` lets queued firings finish before cancelling them."""
+"""How long `stop` lets queued firings finish before cancelling them (`start` finishes the
+rest on the next start)."""
+RESUME_WINDOW = timedelta(days=1)
+"""How far back `start` looks for firings left unfinished: older ones are history."""
 
 
 def actions_of(firing: Firing, announced: ReceivedEvent) -> list[tuple[Any, ReceivedEvent | None]]:
@@ -68,16 +78,39 @@ class ActionRunner:
         self.engine = engine
         self.firings = FiringStore(engine.store)
         self.rate_cap = rate_cap or RateCap()
-        self._queues: dict[str, deque[Firing]] = {}
+        self._queues: dict[str, deque[tuple[Firing, bool]]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._http: httpx.AsyncClient | None = None
 
     # -- entry points ---------------------------------------------------------------------
 
+    async def start(self) -> None:
+        """Finish what a previous process left: firings stored but not (fully) acted on.
+
+        An action that was running when it stopped is not run again (it may have had its
+        effect); its row is marked failed with the reason. Call before the evaluator starts.
+        """
+        interrupted = await self.firings.interrupt_running(now_utc())
+        if interrupted:
+            log.warning("%d actions were cut short when evtui last stopped", interrupted)
+        for record, claimed in await self.firings.unfinished(now_utc() - RESUME_WINDOW):
+            firing = await self._rebuild(record)
+            if firing is not None and claimed < len(actions_of(firing, firing_event(firing))):
+                self._enqueue(firing, False)
+
     async def execute(self, firing: Firing) -> None:
-        """Queue `firing` behind its automation's earlier firings; returns at once."""
+        """Store `firing` and queue it behind its automation's earlier firings.
+
+        Returns once the firing is stored (so a restart finishes it, see `start`), without
+        waiting for any action. A firing over the rate cap is queued to pause its automation.
+        """
+        is_new = await self.firings.record_firing(firing, str(firing_event_id(firing)))
+        over_cap = is_new and self.rate_cap.record(str(firing.automation.id))
+        self._enqueue(firing, over_cap)
+
+    def _enqueue(self, firing: Firing, over_cap: bool) -> None:
         automation_id = str(firing.automation.id)
-        self._queues.setdefault(automation_id, deque()).append(firing)
+        self._queues.setdefault(automation_id, deque()).append((firing, over_cap))
         if automation_id not in self._workers:
             self._workers[automation_id] = asyncio.create_task(
                 self._work(automation_id), name=f"evtui-actions-{automation_id}"
@@ -130,9 +163,9 @@ class ActionRunner:
         queue = self._queues[automation_id]
         try:
             while queue:
-                firing = queue.popleft()
+                firing, over_cap = queue.popleft()
                 try:
-                    await self.act(firing)
+                    await self.act(firing, over_cap)
                 except Exception:
                     log.exception("firing %s of automation %s failed", firing.id, automation_id)
         finally:
@@ -140,12 +173,11 @@ class ActionRunner:
             if not queue:
                 self._queues.pop(automation_id, None)
 
-    async def act(self, firing: Firing) -> None:
-        """Store, announce and run one firing's actions, now (the queue calls this)."""
+    async def act(self, firing: Firing, over_cap: bool = False) -> None:
+        """Announce and run one stored firing's actions, now (the queue calls this)."""
         announced = firing_event(firing)
         automation_id = str(firing.automation.id)
-        is_new = await self.firings.record_firing(firing, str(announced.id))
-        if is_new and self.rate_cap.record(automation_id):
+        if over_cap:
             await self._pause_for_rate_cap(firing)
         reason = self.is_rate_capped(automation_id)
         listed = actions_of(firing, announced)
@@ -193,6 +225,30 @@ class ActionRunner:
 
     # -- the rate cap ---------------------------------------------------------------------
 
+    async def _rebuild(self, record: FiringRecord) -> Firing | None:
+        """The firing as stored, with the automation as it is now (None: it was deleted)."""
+        automation = self.engine.automations.get(uuid.UUID(record.automation_id))
+        if automation is None:
+            return None
+        events: dict[str, ReceivedEvent] = {}
+        for event_id in record.detail.get("triggering_event_ids", []):
+            stored = await self.engine.store.get_event(event_id)
+            if stored is not None:
+                events[event_id] = stored.event
+        return Firing(
+            id=uuid.UUID(record.id),
+            automation=automation,
+            trigger_id=uuid.UUID(record.trigger_id),
+            state=record.state,  # type: ignore[arg-type]
+            occurred=record.occurred,
+            triggering_event=events.get(record.triggering_event_id or ""),
+            triggering_events=list(events.values()),
+            triggering_labels=record.detail.get("triggering_labels", {}),
+            bucket_key=record.detail.get("bucket_key", ""),
+            count=record.detail.get("count", 0),
+            replay=record.detail.get("replay", False),
+        )
+
     async def _pause_for_rate_cap(self, firing: Firing) -> None:
         automation = firing.automation
         reason = self.rate_cap.reason
@@ -201,6 +257,7 @@ class ActionRunner:
             await self.engine.automations.set_enabled(automation.id, False)
         except Exception as error:
             log.error("could not pause automation %s: %s", automation.id, error)
+        self.rate_cap.paused(str(automation.id))
         await self.engine.ingest([paused_event(automation, reason, firing)])
 
     async def _skip_all(

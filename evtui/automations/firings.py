@@ -29,6 +29,8 @@ ActionState = Literal["running", "executed", "failed", "skipped"]
 """`running`: claimed and started (a row left so by a crash is never run again);
 `skipped`: not run at all, `result["reason"]` says why (the automation was rate-capped)."""
 
+INTERRUPTED = "evtui stopped while this action ran; it was not run again"
+
 FIRING_COLUMNS = "id, automation_id, trigger_id, state, occurred, triggering_event_id, firing"
 ACTION_COLUMNS = (
     "idempotency_key, firing_id, automation_id, action_index, action_type, state, started,"
@@ -204,7 +206,32 @@ class FiringStore:
 
         await self.store.transact(work)
 
+    async def interrupt_running(self, ended: datetime) -> int:
+        """Mark actions a stopped process left running as failed; returns how many."""
+        result = json.dumps({"reason": INTERRUPTED})
+
+        def work(conn: sqlite3.Connection) -> int:
+            return conn.execute(
+                "UPDATE automation_actions SET state = 'failed', ended = ?, result = ?"
+                " WHERE state = 'running'",
+                (to_micros(ended), result),
+            ).rowcount
+
+        return await self.store.transact(work)
+
     # -- reading --------------------------------------------------------------------------
+
+    async def unfinished(self, since: datetime) -> list[tuple[FiringRecord, int]]:
+        """Firings since `since`, oldest first, each with how many of its actions are claimed
+        (the caller knows how many it has)."""
+        sql = (
+            f"SELECT {FIRING_COLUMNS}, (SELECT count(*) FROM automation_actions AS a"
+            " WHERE a.firing_id = f.id) FROM automation_firings AS f WHERE occurred >= ?"
+            " ORDER BY occurred, id"
+        )
+        async with self.store.reader.execute(sql, (to_micros(since),)) as cursor:
+            rows = await cursor.fetchall()
+        return [(_firing_from_row(row[:-1]), int(row[-1])) for row in rows]
 
     async def get_firing(self, firing_id: str) -> FiringRecord | None:
         rows = await self._firings("WHERE id = ?", (str(firing_id),))

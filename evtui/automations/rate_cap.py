@@ -27,23 +27,31 @@ class RateCap:
         self.limit = limit
         self.seconds = seconds
         self._recent: dict[str, deque[float]] = {}
+        self._tripped: set[str] = set()
+        """Over the cap: paused, or about to be (the firing that tripped it pauses it)."""
         self._capped: dict[str, str] = {}
+        """Paused by the cap, with the reason."""
 
     @property
     def reason(self) -> str:
         return f"rate cap: {self.limit} firings in {self.seconds:g} s"
 
     def record(self, automation_id: str, now: float | None = None) -> bool:
-        """Count one firing; True when it takes the automation over the cap (pause it now)."""
+        """Count one firing; True for the one that takes the automation over the cap (its
+        actions are not run; it pauses the automation, then calls `paused`)."""
         moment = time.monotonic() if now is None else now
         recent = self._recent.setdefault(automation_id, deque())
         recent.append(moment)
         while recent and recent[0] <= moment - self.seconds:
             recent.popleft()
-        if len(recent) > self.limit and automation_id not in self._capped:
-            self._capped[automation_id] = self.reason
+        if len(recent) > self.limit and automation_id not in self._tripped:
+            self._tripped.add(automation_id)
             return True
         return False
+
+    def paused(self, automation_id: str) -> None:
+        """The automation that went over the cap is now paused."""
+        self._capped[automation_id] = self.reason
 
     def capped(self, automation_id: str) -> str | None:
         """Why the automation is paused by the cap, or None if it is not."""
@@ -51,5 +59,6 @@ class RateCap:
 
     def release(self, automation_id: str) -> None:
         """The automation was enabled again: forget the pause and start counting afresh."""
+        self._tripped.discard(automation_id)
         self._capped.pop(automation_id, None)
         self._recent.pop(automation_id, None)

@@ -11,7 +11,8 @@ from actions_helpers import (
     until,
 )
 
-from evtui.automations.firings import idempotency_key
+from evtui.automations.action_events import firing_event_id
+from evtui.automations.firings import INTERRUPTED, idempotency_key
 
 FIRED = ("evtui.automation.triggered", "evtui.automation.resolved")
 """Announcements of firings (not the automation's created/updated events)."""
@@ -186,3 +187,25 @@ async def test_evaluation_never_waits_and_each_automation_keeps_its_order(acting
         await runner.idle()
         for firing in (first, second):
             assert [a.state for a in await acting.actions(firing)] == ["executed"]
+
+
+async def test_a_restart_finishes_the_firings_a_stop_cut_short(acting: Acting) -> None:
+    auto = await acting.automation([{"type": "do-nothing"}, acting.record_action()])
+    cut_short, never_started = firing_of(auto, await acting.event()), firing_of(auto, None)
+    # as a process that stopped would leave them: both stored, the first mid-way its action 0
+    firings = acting.runner.firings
+    for firing in (cut_short, never_started):
+        assert await firings.record_firing(firing, str(firing_event_id(firing)))
+    key = idempotency_key(auto.id, cut_short.id, 0)
+    assert await firings.claim_action(key, cut_short, 0, "do-nothing", cut_short.occurred)
+
+    restarted = action_runner(acting.engine)
+    await restarted.start()
+    await restarted.idle()
+
+    first, second = await acting.actions(cut_short)
+    assert (first.state, first.result) == ("failed", {"reason": INTERRUPTED})
+    assert second.state == "executed"
+    assert [a.state for a in await acting.actions(never_started)] == ["executed", "executed"]
+    assert len(await acting.events(*FIRED)) == 2
+    assert await acting.recorded() == {"value": None, "count": 0}
