@@ -1,7 +1,7 @@
 """The action runner: what happens when an automation fires (reference §2.10, §3.2).
 
-`execute(firing)` only queues the firing and returns, so evaluation never waits for a flow to
-be submitted or a webhook to answer. Each automation has its own queue, worked by one task at a
+`execute(firing)` only stores and queues the firing, so evaluation never waits for a flow to be
+submitted or a webhook to answer. Each automation has its own queue, worked by one task at a
 time, so an automation's firings act in the order they fired while different automations act
 side by side.
 
@@ -30,6 +30,8 @@ from collections import deque
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+import httpx
+
 from evtui.automations.action_events import (
     action_event,
     firing_event,
@@ -43,8 +45,6 @@ from evtui.automations.rate_cap import RateCap
 from evtui.events import Event, ReceivedEvent, now_utc
 
 if TYPE_CHECKING:
-    import httpx
-
     from evtui.engine import Engine
 
 log = logging.getLogger(__name__)
@@ -152,8 +152,6 @@ class ActionRunner:
     def http(self) -> httpx.AsyncClient:
         """The client webhook calls share (connection reuse); closed by `stop`."""
         if self._http is None:
-            import httpx
-
             self._http = httpx.AsyncClient(follow_redirects=False)
         return self._http
 
