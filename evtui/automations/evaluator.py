@@ -154,9 +154,10 @@ class Evaluator:
 
     def _process(self, event: Event, now: datetime, depth: int) -> list[Firing]:
         firings: list[Firing] = []
+        received = _received(event)
         for loaded in self.index.candidates(event.event):
-            if matching.covers(loaded.trigger, event):
-                firings.extend(self._react(loaded, event, now))
+            if loaded.could_match(event.resource) and matching.covers(loaded.trigger, event):
+                firings.extend(self._react(loaded, received, now))
         if self.ordering is not None:
             self.ordering.mark_seen(event.id, now)
             for follower in self.ordering.release(event.id):
@@ -166,7 +167,7 @@ class Evaluator:
                 firings.extend(self._process(follower, now, depth + 1))
         return firings
 
-    def _react(self, loaded: LoadedTrigger, event: Event, now: datetime) -> list[Firing]:
+    def _react(self, loaded: LoadedTrigger, event: ReceivedEvent, now: datetime) -> list[Firing]:
         trigger = loaded.trigger
         ids = (loaded.automation.id, trigger.id, matching.bucket_key(trigger, event))
         expects = loaded.expects(event.event)
@@ -176,7 +177,7 @@ class Evaluator:
                 *ids,
                 start=event.occurred,
                 end=event.occurred + loaded.within,
-                last_event=_received(event),
+                last_event=event,
                 initial_count=-1 if expects else 0,
             )
         if bucket is None and not trigger.after and expects:
@@ -184,7 +185,7 @@ class Evaluator:
                 *ids,
                 start=event.occurred - PRECEDING_EVENT_LOOKBACK,
                 end=event.occurred + loaded.within,
-                last_event=_received(event),
+                last_event=event,
             )
         if not expects:
             return []
@@ -192,7 +193,7 @@ class Evaluator:
             bucket = self.buckets.get(*ids)
             if bucket is None:
                 return []
-        firings, _ = self._evaluate(loaded, bucket, event.occurred, _received(event), now)
+        firings, _ = self._evaluate(loaded, bucket, event.occurred, event, now)
         return firings
 
     def _evaluate(

@@ -9,7 +9,7 @@ system sees few distinct names.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -68,6 +68,18 @@ class LoadedTrigger:
     def immediate(self) -> bool:
         return not self.proactive and self.within == timedelta(0)
 
+    anchor: tuple[str, tuple[str, ...]] | None = None
+    """A label of `match` and the literal prefixes its patterns start with, when every
+    pattern is positive with a prefix: an event whose label value starts with none of them
+    cannot match, and that check is far cheaper than matching all the labels."""
+
+    def could_match(self, labels: Mapping[str, str]) -> bool:
+        """A necessary condition for `match` (False: it certainly fails)."""
+        if self.anchor is None:
+            return True
+        value = labels.get(self.anchor[0])
+        return value is not None and value.startswith(self.anchor[1])
+
     def starts_after(self, name: str) -> bool:
         return bool(self.trigger.after) and matching.name_matches(self.trigger.after, name)
 
@@ -105,6 +117,7 @@ class TriggerIndex:
                 proactive=posture(trigger) == "Proactive",
                 within=trigger.within,
                 sorted_for_each=tuple(sorted(trigger.for_each)),
+                anchor=_anchor(trigger.match),
             )
             self.triggers.append(loaded)
             if not trigger.expect:
@@ -133,3 +146,12 @@ class TriggerIndex:
 
     def trigger_ids(self, automation: Automation) -> set[UUID]:
         return {t.id for t in automation.trigger.all_triggers()}
+
+
+def _anchor(match: Any) -> tuple[str, tuple[str, ...]] | None:
+    for label, patterns in match.items():
+        listed = [patterns] if isinstance(patterns, str) else list(patterns)
+        prefixes = tuple(pattern.split("*", 1)[0] for pattern in listed)
+        if listed and all(prefixes) and not any(p.startswith("!") for p in listed):
+            return label, prefixes
+    return None
