@@ -20,10 +20,10 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from evtui.automations import matching, templating
+from evtui.automations import templating
 from evtui.automations.buckets import Bucket, BucketId, BucketStore
 from evtui.automations.evaluator import Evaluator
-from evtui.automations.firing import Firing, encode_key
+from evtui.automations.firing import Firing, decode_key
 from evtui.automations.models import Automation, AutomationCreate
 from evtui.events import ReceivedEvent, now_utc
 from evtui.labels import glob_to_sqlite
@@ -56,22 +56,18 @@ class TimelineStore(BucketStore):
         self.timelines.setdefault(ident, []).append(entry)
 
     def take(self, automation_id: uuid.UUID, trigger_ids: set[uuid.UUID], key: str | None) -> list:
-        """The timelines of these triggers' buckets (of one key, if given), then forget them."""
-        taken = []
-        for ident in list(self.timelines):
-            automation, trigger_id, bucket_key = ident
-            if automation != automation_id or trigger_id not in trigger_ids:
-                continue
-            if key is not None and encode_key(bucket_key) != key:
-                continue
-            taken.append(
-                {
-                    "trigger_id": str(trigger_id),
-                    "key": list(bucket_key),
-                    "states": self.timelines.pop(ident),
-                }
-            )
-        return taken
+        """The timeline of the bucket that fired (all the automation's, for a composite),
+        then forget it."""
+        if key is not None:
+            [trigger_id] = trigger_ids
+            idents = [(automation_id, trigger_id, decode_key(key))]
+        else:
+            idents = [i for i in self.timelines if i[0] == automation_id and i[1] in trigger_ids]
+        return [
+            {"trigger_id": str(i[1]), "key": list(i[2]), "states": self.timelines.pop(i)}
+            for i in idents
+            if i in self.timelines
+        ]
 
 
 async def backtest(
@@ -97,8 +93,10 @@ async def backtest(
 
     def record(fired: list[Firing]) -> None:
         for firing in fired:
-            key = firing.bucket_key if automation.trigger.type == "event" else None
-            timeline = buckets.take(automation.id, trigger_ids, key)
+            if automation.trigger.type == "event":
+                timeline = buckets.take(automation.id, {firing.trigger_id}, firing.bucket_key)
+            else:
+                timeline = buckets.take(automation.id, trigger_ids, None)
             firings.append(_firing_json(firing, timeline))
 
     def sweep_until(moment: datetime) -> None:
@@ -124,12 +122,13 @@ async def backtest(
     async for event in _events(engine, event_triggers, start, end):
         scanned += 1
         sweep_until(event.occurred)
-        if any(matching.covers(trigger, event) for trigger in event_triggers):
+        buckets.clock = event.occurred
+        fired = evaluator.evaluate(event, event.occurred)
+        if evaluator.last_covered:
             matched_count += 1
             if len(matched) < LISTED_MATCHES:
                 matched.append(_event_json(event))
-        buckets.clock = event.occurred
-        record(evaluator.evaluate(event, event.occurred))
+        record(fired)
     sweep_until(min(end, now_utc()))
     actual = [] if draft else await _actual_firings(engine, automation.id, start, end)
     return {

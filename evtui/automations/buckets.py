@@ -139,7 +139,8 @@ class BucketStore:
             yield from found.values()
 
     def remove_satisfied(self, automation_id: UUID, trigger_id: UUID, threshold: int) -> None:
-        for bucket in self.buckets(automation_id, trigger_id):
+        found = self._buckets.get((automation_id, trigger_id), {})
+        for bucket in list(found.values()):
             if bucket.count >= threshold:
                 self.remove(bucket)
 

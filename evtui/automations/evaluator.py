@@ -115,6 +115,8 @@ class Evaluator:
         self.ordering = CausalOrdering() if hold_followers else None
         self._next_runs: dict[UUID, datetime] = {}
         self.index = TriggerIndex(())
+        self.last_covered = False
+        """Whether the last event evaluated matched some trigger (a backtest lists those)."""
         self.load(automations)
 
     # -- automations --------------------------------------------------------------------------
@@ -155,8 +157,10 @@ class Evaluator:
     def _process(self, event: Event, now: datetime, depth: int) -> list[Firing]:
         firings: list[Firing] = []
         received = _received(event)
+        self.last_covered = False
         for loaded in self.index.candidates(event.event):
             if loaded.could_match(event.resource) and matching.covers(loaded.trigger, event):
+                self.last_covered = True
                 firings.extend(self._react(loaded, received, now))
         if self.ordering is not None:
             self.ordering.mark_seen(event.id, now)
@@ -298,8 +302,13 @@ class Evaluator:
         self.buckets.remove_satisfied(automation_id, trigger.id, trigger.threshold)
         firings: list[Firing] = []
         for bucket in self.buckets.buckets(automation_id, trigger.id):
-            fired, left = self._evaluate(loaded, bucket, as_of, None, now)
-            firings.extend(fired)
+            if as_of < bucket.end:
+                # Still open: evaluating it without an event changes nothing (Prefect's
+                # "keep waiting"), so only its end matters, for the next run.
+                left: Bucket | None = bucket
+            else:
+                fired, left = self._evaluate(loaded, bucket, as_of, None, now)
+                firings.extend(fired)
             if left is not None and as_of < left.end < run_again_at:
                 run_again_at = left.end
         return firings, run_again_at

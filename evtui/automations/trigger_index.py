@@ -10,7 +10,7 @@ system sees few distinct names.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -80,11 +80,26 @@ class LoadedTrigger:
         value = labels.get(self.anchor[0])
         return value is not None and value.startswith(self.anchor[1])
 
+    names: dict[tuple[str, str], bool] = field(default_factory=dict)
+    """`expect`/`after` answers per event name, remembered: names repeat endlessly."""
+
     def starts_after(self, name: str) -> bool:
-        return bool(self.trigger.after) and matching.name_matches(self.trigger.after, name)
+        answer = self.names.get(("after", name))
+        if answer is None:
+            after = self.trigger.after
+            answer = self.names[("after", name)] = bool(after) and matching.name_matches(
+                after, name
+            )
+        return answer
 
     def expects(self, name: str) -> bool:
-        return not self.trigger.expect or matching.name_matches(self.trigger.expect, name)
+        answer = self.names.get(("expect", name))
+        if answer is None:
+            expect = self.trigger.expect
+            answer = self.names[("expect", name)] = not expect or matching.name_matches(
+                expect, name
+            )
+        return answer
 
 
 class TriggerIndex:
