@@ -127,9 +127,9 @@ def _command_groups() -> list[Callable[[Any, argparse.ArgumentParser], None]]:
     A group's `register(commands, client_options)` adds parsers to `commands`, passing
     `client_options` as a parent to those that talk to a running evtui.
     """
-    from evtui.commands import runs, webhooks
+    from evtui.commands import automations, runs, webhooks
 
-    return [runs.register, webhooks.register]
+    return [runs.register, webhooks.register, automations.register]
 
 
 def _flag(args: argparse.Namespace, name: str) -> Any:

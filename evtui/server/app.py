@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from fastapi import Depends, FastAPI
 
 from evtui.server.auth import ApiKey
+from evtui.server.automations_api import automations_router
 from evtui.server.errors import install_error_handlers
 from evtui.server.hooks_api import hooks_router, webhooks_api_router
 from evtui.server.ingest_api import add_ingest_route
@@ -40,6 +41,7 @@ def create_app(engine: Engine) -> FastAPI:
     app.include_router(query_router(engine), dependencies=[auth])
     app.include_router(runs_router(engine), dependencies=[auth])
     app.include_router(webhooks_api_router(engine), dependencies=[auth])
+    app.include_router(automations_router(engine), dependencies=[auth])
     app.include_router(hooks_router(engine))
     app.router.add_websocket_route("/api/events/in", EventsIn(engine, api_key))
     app.router.add_websocket_route("/api/events/out", EventsOut(engine, api_key).serve)

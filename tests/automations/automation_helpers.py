@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from evtui.automations.models import AutomationCreate
@@ -36,14 +37,19 @@ def spec(**changes: Any) -> AutomationCreate:
     return AutomationCreate.model_validate({**CSV, **changes})
 
 
-async def eventually(check: Callable[[], T], what: str) -> T:
-    """Poll `check()` until it returns something truthy; fail naming `what` at the deadline."""
+async def eventually(check: Callable[[], T | Awaitable[T]], what: str) -> T:
+    """Poll `check()` (sync or async) until it returns something truthy; fail naming `what`
+    at the deadline."""
     deadline = time.monotonic() + DEADLINE
-    while not (result := check()):
+    while True:
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return result  # type: ignore[return-value]
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.02)
-    return result
 
 
 async def change_events(engine: Engine) -> list[tuple[str, dict[str, Any]]]:

@@ -126,7 +126,11 @@ async def test_changes_while_running_are_applied(automations, folders, engine, t
     path.unlink()
     await eventually(lambda: names(automations) == ["second"], "the deleted file")
 
-    kinds = [name.rsplit(".", 1)[-1] for name, _ in await change_events(engine)]
+    async def six_changes() -> list[str] | None:
+        kinds = [name.rsplit(".", 1)[-1] for name, _ in await change_events(engine)]
+        return kinds if len(kinds) >= 6 else None
+
+    kinds = await eventually(six_changes, "the change events")
     assert kinds == ["created", "updated", "created", "created", "deleted", "deleted"]
 
 
