@@ -1,11 +1,14 @@
-"""The engine: store, bus and receiver, started and stopped in order.
+"""The engine: every part of evtui, started and stopped in order.
 
 Both shells (the Textual app and `evtui serve`) are thin layers over this class, and so are the
 tests: anything a user can do is an engine call. Nothing here imports Textual.
 
-Data flows one way: sources (HTTP, websockets, later watchers and flows) call `ingest`, which
-stamps `received` and hands events to the store; the store's writer commits them and only then
-publishes them on the bus, where subscribers (websocket clients, the TUI) read them.
+Data flows one way: sources (HTTP, websockets, webhooks, the file watcher, flow runs and
+automation firings) call `ingest`, which stamps `received` and hands events to the store; the
+store's writer commits them and only then publishes them on the bus. Subscribers read committed
+events there: websocket clients, the TUI, and the automation service, whose firings go to the
+action runner, whose `run-flow` actions go to the flow runner, whose runs emit events back into
+ingest.
 """
 
 from __future__ import annotations
@@ -19,6 +22,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from evtui.automations.actions import ActionRunner
+from evtui.automations.folder import AutomationFolders
+from evtui.automations.service import AutomationService
+from evtui.automations.store import AutomationStore
 from evtui.bus import Bus, Subscription
 from evtui.events import Event, ReceivedEvent, now_utc
 from evtui.flows.registry import FlowRegistry
@@ -85,8 +92,12 @@ class Engine:
         self.store.add_commit_listener(self._on_commit)
         self.watcher = self._file_watcher(settings)
         self.webhooks = WebhookStore(self.store, settings.webhooks)
+        self.automations = AutomationStore(self)
+        self.automation_files = AutomationFolders(self.automations, settings.automation_dirs)
         self.registry = FlowRegistry(settings.flow_dirs)
         self.runner = Runner(self, self.registry)
+        self.actions = ActionRunner(self)
+        self.automation_service = AutomationService(self, self.actions.execute)
 
     def _file_watcher(self, settings: Settings) -> FileWatcher | None:
         """The `--watch` folders, checked here so a bad one stops evtui before it starts.
@@ -116,8 +127,12 @@ class Engine:
         self._background.extend(self._background_tasks())
         try:
             await self.webhooks.load()
+            await self.automations.load()
             await self.registry.start()
             await self.runner.start()
+            await self.actions.start()
+            await self.automation_service.start()
+            await self.automation_files.start()
             if self.watcher is not None:
                 await self.watcher.start()
         except BaseException:
@@ -135,11 +150,14 @@ class Engine:
 
     async def stop(self) -> None:
         """Stop taking input, commit everything acknowledged, then close the store."""
+        await self.automation_files.stop()
         if self.watcher is not None:
             await self.watcher.stop()
         if self.receiver is not None:
             await self.receiver.stop()
             self.receiver = None
+        await self.automation_service.stop()
+        await self.actions.stop()
         await self.runner.stop()
         await self.registry.stop()
         for task in self._background:

@@ -13,7 +13,6 @@ from typing import Any, TypeVar
 from evtui.automations.firing import Firing
 from evtui.automations.models import AutomationCreate
 from evtui.automations.service import AutomationService
-from evtui.automations.store import AutomationStore
 from evtui.engine import Engine
 from evtui.events import Event
 from evtui.settings import Settings
@@ -40,31 +39,25 @@ async def eventually(check: Callable[[], T], what: str) -> T:
 
 @contextlib.asynccontextmanager
 async def running(db: Path, *, start_service: bool = True) -> AsyncIterator[Running]:
-    """An engine on `db` whose automations this test's service evaluates.
+    """An engine on `db` whose automation service hands its firings to this test.
 
-    Until the engine owns an `AutomationStore` and a service of its own, the store is attached
-    here; an engine service, once wired, is stopped so that only the test's one runs.
+    The test's service takes the engine's place before the engine starts, so it also sees
+    what the engine does at start-up (catching up, sweeping ended windows). Without
+    `start_service` the engine runs no service at all: the test drives evaluation itself.
     """
     engine = Engine(Settings(db=db, port=0), serve_http=False)
+    fired: list[Firing] = []
+
+    async def on_firing(firing: Firing) -> None:
+        fired.append(firing)
+
+    service = AutomationService(engine, on_firing, tick=0.05)
+    engine.automation_service = service
     await engine.start()
     try:
-        if getattr(engine, "automation_service", None) is not None:
-            await engine.automation_service.stop()
-        if getattr(engine, "automations", None) is None:
-            engine.automations = AutomationStore(engine)  # type: ignore[attr-defined]
-            await engine.automations.load()
-        fired: list[Firing] = []
-
-        async def on_firing(firing: Firing) -> None:
-            fired.append(firing)
-
-        service = AutomationService(engine, on_firing, tick=0.05)
-        if start_service:
-            await service.start()
-        try:
-            yield Running(engine, service, fired)
-        finally:
+        if not start_service:
             await service.stop()
+        yield Running(engine, service, fired)
     finally:
         await engine.stop()
 
