@@ -17,17 +17,21 @@ The JSON shape (`Lineage.to_json`, served by `GET /api/flow-runs/{id}/lineage`):
 
 Every node is one of::
 
-    {"kind": "event", "id": "<event id>", "event": {...event...} | null, ...}
-    {"kind": "run",   "id": "<run id>",   "run":   {...run...}, ...}
+    {"kind": "event",  "id": "<event id>",  "event": {...event...} | null, ...}
+    {"kind": "firing", "id": "<firing id>", "firing": {...automation firing...}, ...}
+    {"kind": "run",    "id": "<run id>",    "run":   {...run...}, ...}
 
 `"event": null` means the event is known by id (a run's cause) but no longer stored
 (retention deleted it). Reading the chain needs no edge list, the kinds say what each link is:
 
-- upstream, read left to right: event → run means "caused", run → event means "emitted",
-  run → run means "was rerun as" (a rerun's cause is its original run).
+- upstream, read left to right: event → firing means "made this automation fire", firing →
+  run means "started" (its run-flow action), event → run means "caused" (a run started for an
+  event without a stored firing), run → event means "emitted", run → run means "was rerun as"
+  (a rerun's cause is its original run).
 - downstream nodes have `"parent"` (the id of the node above them, the root run's id at depth
   1) and `"depth"` (1 for what the root run emitted directly). An event's children are the
-  runs it caused; a run's children are the events it emitted, oldest first.
+  firings it caused (or the runs, where no firing is stored); a firing's children are the runs
+  it started; a run's children are the events it emitted, oldest first.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from evtui.filters import EventFilter, EventNameFilter, OccurredFilter, RelatedF
 from evtui.flows.errors import RunNotFound
 
 if TYPE_CHECKING:
+    from evtui.automations.firings import FiringRecord
     from evtui.engine import Engine
     from evtui.flows.records import FlowRun
 
@@ -57,12 +62,13 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 @dataclass
 class LineageNode:
-    """One event or one run in the chain (`run` set for runs, `event` for stored events)."""
+    """One event, firing or run in the chain (the field named like its kind is set)."""
 
     kind: str
     id: str
     event: Event | None = None
     run: FlowRun | None = None
+    firing: FiringRecord | None = None
     parent: str | None = None
     depth: int | None = None
 
@@ -71,6 +77,9 @@ class LineageNode:
         if self.kind == "run":
             assert self.run is not None
             body["run"] = self.run.to_json()
+        elif self.kind == "firing":
+            assert self.firing is not None
+            body["firing"] = self.firing.to_json()
         else:
             body["event"] = self.event.model_dump(mode="json") if self.event else None
         if self.depth is not None:
@@ -133,6 +142,9 @@ async def _upstream(engine: Engine, run: FlowRun) -> tuple[list[LineageNode], bo
         cause = current.cause
         parent_id = cause.rerun_of
         if parent_id is None and cause.event_id:
+            firing = await _firing_of(engine, current)
+            if firing is not None:
+                chain.append(LineageNode("firing", firing.id, firing=firing))
             stored = await engine.store.get_event(cause.event_id)
             event = stored.event if stored else None
             chain.append(LineageNode("event", cause.event_id, event=event))
@@ -149,40 +161,60 @@ async def _upstream(engine: Engine, run: FlowRun) -> tuple[list[LineageNode], bo
 
 
 async def _downstream(engine: Engine, root: FlowRun) -> tuple[list[LineageNode], bool]:
-    """Events the run emitted, runs they caused, and so on: a pre-order tree with parents.
+    """Events the run emitted, firings and runs they caused, and so on: a pre-order tree.
 
     Walks level by level (one events query for all runs of a level, one runs query for all
     events of a level), then orders the nodes depth-first so each follows its parent.
     """
     children: dict[str, list[LineageNode]] = {}
+    depth_of = {root.id: 0}
     seen = {root.id}
     runs = [root]
     count = 0
-    for depth in range(1, MAX_DEPTH, 2):
+
+    def add(node: LineageNode, parent: str) -> None:
+        nonlocal count
+        node.parent, node.depth = parent, depth_of[parent] + 1
+        depth_of[node.id] = node.depth
+        children.setdefault(parent, []).append(node)
+        seen.add(node.id)
+        count += 1
+
+    for _ in range(MAX_DEPTH // 2):  # each pass: run -> events -> (firings ->) runs
         events = await _emitted_events(engine, runs, MAX_NODES - count + 1)
         for event, parent in events:
             if str(event.id) not in seen:
-                seen.add(str(event.id))
-                node = LineageNode("event", str(event.id), event=event, parent=parent, depth=depth)
-                children.setdefault(parent, []).append(node)
-                count += 1
+                add(LineageNode("event", str(event.id), event=event), parent)
         event_ids = [str(event.id) for event, _ in events]
         caused = await engine.runner.runs.runs_caused_by(event_ids) if event_ids else []
         runs = []
         for run in sorted(caused, key=lambda r: r.created):
             cause_id = run.cause.event_id
-            if run.id not in seen and cause_id is not None:
-                seen.add(run.id)
-                node = LineageNode("run", run.id, run=run, parent=cause_id, depth=depth + 1)
-                children.setdefault(cause_id, []).append(node)
-                runs.append(run)
-                count += 1
+            if run.id in seen or cause_id is None or cause_id not in depth_of:
+                continue
+            parent = cause_id
+            firing = await _firing_of(engine, run)
+            if firing is not None:
+                if firing.id not in seen:
+                    add(LineageNode("firing", firing.id, firing=firing), cause_id)
+                parent = firing.id
+            add(LineageNode("run", run.id, run=run), parent)
+            runs.append(run)
         if count > MAX_NODES or not runs:
             break
     truncated = count > MAX_NODES or (bool(runs) and bool(await _emitted_events(engine, runs, 1)))
     ordered: list[LineageNode] = []
     _preorder(root.id, children, ordered)
     return ordered[:MAX_NODES], truncated
+
+
+async def _firing_of(engine: Engine, run: FlowRun) -> FiringRecord | None:
+    """The automation firing that started `run`: its automation's firing on the cause event."""
+    cause = run.cause
+    if cause.automation_id is None or cause.event_id is None:
+        return None
+    firings = await engine.actions.firings.firings_for_event(cause.event_id)
+    return next((f for f in firings if f.automation_id == str(cause.automation_id)), None)
 
 
 def _preorder(node_id: str, children: dict[str, list[LineageNode]], out: list[LineageNode]) -> None:
