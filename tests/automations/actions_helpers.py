@@ -6,15 +6,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
 import uvicorn
+from polling import until
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -30,8 +30,6 @@ from evtui.engine import Engine
 from evtui.events import Event, ReceivedEvent, now_utc
 from evtui.filters import EventFilter
 from evtui.settings import Settings
-
-T = TypeVar("T")
 
 FLOWS = """
 import json
@@ -159,18 +157,6 @@ def firing_of(
         bucket_key="[]",
         count=1,
     )
-
-
-async def until(check: Callable[[], Awaitable[T]], timeout: float = 15.0) -> T:
-    """Poll `check` until it returns something truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting after {timeout} s (last: {value!r})")
-        await asyncio.sleep(0.02)
 
 
 async def events_named(engine: Engine, *prefixes: str) -> list[ReceivedEvent]:

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
+
+from polling import until
 
 from evtui.engine import Engine
 from evtui.events import ReceivedEvent
 from evtui.flows.records import FlowRun
 from evtui.flows.runner import Runner
 from evtui.settings import Settings
-
-T = TypeVar("T")
 
 FLOWS = """
 import os
@@ -117,18 +115,6 @@ async def running(tmp_path: Path, **settings: Any) -> AsyncIterator[Runner]:
     async with Engine(config, serve_http=False) as engine:
         assert engine.registry.errors() == {}
         yield engine.runner
-
-
-async def until(check: Callable[[], Awaitable[T]], timeout: float = 15.0) -> T:
-    """Poll `check` until it returns something truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting after {timeout} s (last: {value!r})")
-        await asyncio.sleep(0.02)
 
 
 async def finished(runner: Runner, run_id: str, timeout: float = 15.0) -> FlowRun:

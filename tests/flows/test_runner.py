@@ -306,7 +306,7 @@ async def test_a_run_left_running_by_a_killed_evtui_is_crashed_at_start(tmp_path
     script = textwrap.dedent(
         f"""
         import asyncio, sys
-        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        sys.path[:0] = [{str(Path(__file__).parent)!r}, {str(Path(__file__).parents[1])!r}]
         from pathlib import Path
         from runner_helpers import in_state, running
         from evtui.flows.records import RunCause

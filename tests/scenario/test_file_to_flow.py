@@ -8,13 +8,11 @@ files moved), three `custom.file_processed` events each related to its run, the 
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import sqlite3
-import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
+
+from polling import until
 
 from evtui.engine import Engine
 from evtui.flows.records import FlowRun
@@ -22,16 +20,6 @@ from evtui.lineage import lineage
 from evtui.settings import Settings
 
 SAMPLES = Path(__file__).parents[2] / "sample_flows"
-T = TypeVar("T")
-
-
-async def until(check: Callable[[], Awaitable[T]], what: str, timeout: float = 60.0) -> T:
-    deadline = time.monotonic() + timeout
-    while not (value := await check()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
-    return value
 
 
 async def completed(engine: Engine, flow: str, count: int) -> list[FlowRun]:
@@ -40,7 +28,7 @@ async def completed(engine: Engine, flow: str, count: int) -> list[FlowRun]:
         finals = [run for run in runs if run.is_final]
         return runs if len(finals) >= count else None
 
-    runs = await until(check, f"{count} final runs of {flow}")
+    runs = await until(check, 60.0, f"{count} final runs of {flow}")
     assert [run.state for run in runs] == ["Completed"] * count, [r.state_message for r in runs]
     return runs
 
