@@ -1,7 +1,7 @@
 """`POST /api/automations/filter`: Prefect's body (sort, limit, offset, `automations` filter).
 
-Field for field Prefect's `AutomationFilter` (name `any_`, created `before_`, tags `all_` /
-`any_` / `is_null_`, each group combined by its `operator`), so `prefect automation ls` and
+Field for field Prefect's `AutomationFilter` (id `any_`, name `any_`, created `before_`, tags
+`all_` / `any_` / `is_null_`, each group combined by its `operator`), so `prefect automation ls` and
 Prefect's client (`read_automations`, `read_automations_by_name`) get the same answers here.
 As in FastAPI, a `null` field means its default: Prefect's client sends `"sort": null`.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from enum import StrEnum
 from typing import Literal
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -35,6 +36,13 @@ def _combine(operator: Operator, checks: list[bool]) -> bool:
     if not checks:
         return True
     return all(checks) if operator == "and_" else any(checks)
+
+
+class AutomationFilterId(_Strict):
+    any_: list[UUID] | None = Field(None, description="ids, any of which matches")
+
+    def includes(self, automation: Automation) -> bool:
+        return self.any_ is None or automation.id in self.any_
 
 
 class AutomationFilterName(_Strict):
@@ -71,12 +79,14 @@ class AutomationFilterTags(_Strict):
 
 class AutomationFilter(_Strict):
     operator: Operator = "and_"
+    id: AutomationFilterId | None = None
     name: AutomationFilterName | None = None
     created: AutomationFilterCreated | None = None
     tags: AutomationFilterTags | None = None
 
     def includes(self, automation: Automation) -> bool:
-        parts = [part for part in (self.name, self.created, self.tags) if part is not None]
+        groups = (self.id, self.name, self.created, self.tags)
+        parts = [part for part in groups if part is not None]
         return _combine(self.operator, [part.includes(automation) for part in parts])
 
 

@@ -147,9 +147,12 @@ async def test_filter_sorts_pages_and_filters_like_prefect(api):
     ]
     assert await names({"sort": "NAME_DESC", "limit": 2}) == ["c", "b"]
     assert await names({"sort": "CREATED_DESC", "offset": 1}) == ["a", "b"]
-    # read_automations_by_name(): Prefect's AutomationFilter dumped with its nulls.
-    by_name = {"operator": "and_", "name": {"any_": ["b"]}, "created": None, "tags": None}
+    # read_automations_by_name(): Prefect 3.9's AutomationFilter dumped with its nulls.
+    by_name = {"id": None, "name": {"any_": ["b"]}, "created": None, "tags": None}
     assert await names({"sort": "UPDATED_DESC", "automations": by_name}) == ["b"]
+    listed = (await api.post("/automations/filter", json={})).json()
+    by_id = {"id": {"any_": [listed[0]["id"], listed[2]["id"]]}}
+    assert await names({"automations": by_id}) == ["a", "c"]
     assert await names({"automations": {"tags": {"all_": ["etl", "nightly"]}}}) == ["a"]
     assert await names({"automations": {"tags": {"any_": ["etl"]}}}) == ["a", "b"]
     assert await names({"automations": {"tags": {"is_null_": True}}}) == ["c"]
