@@ -55,6 +55,7 @@ def _engine_options() -> argparse.ArgumentParser:
         metavar="DIR",
         help="folder of @flow files (repeatable; default ./sample_flows if present)",
     )
+    group.add_argument("--theme", help="TUI theme by name (remembered once chosen)")
     group.add_argument(
         "--automations",
         type=Path,
@@ -137,7 +138,7 @@ def _flag(args: argparse.Namespace, name: str) -> Any:
 
 
 def _engine_settings(args: argparse.Namespace) -> Settings:
-    names = ("host", "port", "db", "api_key", "flows", "automations", "watch")
+    names = ("host", "port", "db", "api_key", "flows", "automations", "watch", "theme")
     flags = {name: _flag(args, name) for name in names}
     return load_settings(flags, config_file=_flag(args, "config"))
 

@@ -89,6 +89,10 @@ class Settings(BaseModel):
     """A new or changed file is announced once its size and mtime held still this long."""
     announce_existing: bool = False
     """Emit `file.created` at start for files already present in watched folders."""
+    theme: str | None = None
+    """TUI theme by name (`themes/` files and the user's); unset: the last one chosen."""
+    keys: dict[str, str] = Field(default_factory=dict)
+    """TUI key remapping by binding id, e.g. `{"app.quit" = "ctrl+x"}` (`[keys]` table)."""
     webhooks: list[dict[str, Any]] = Field(default_factory=list)
     """Webhooks from the config file (`[[webhooks]]` tables); see `evtui/webhooks/`."""
 
