@@ -243,4 +243,8 @@ class Engine:
             "subscribers": [vars(s) for s in self.bus.stats()],
             "watcher": vars(self.watcher.stats) if self.watcher is not None else None,
             "watching": [spec.display() for spec in self.watcher.specs] if self.watcher else [],
+            "flow_file_errors": {str(p): e for p, e in self.registry.errors().items()},
+            "automation_file_errors": {
+                str(p): e for p, e in self.automation_files.errors().items()
+            },
         }

@@ -99,3 +99,19 @@ async def test_in_a_checkout_the_samples_inbox_is_created_and_watched(
     async with Engine(Settings(db=tmp_path / "e.db", port=0), serve_http=False) as engine:
         assert (tmp_path / "inbox").is_dir()
         assert engine.stats()["watching"] == ["inbox/*.csv"]
+
+
+async def test_stats_name_flow_and_automation_files_that_do_not_load(tmp_path: Path) -> None:
+    flows, automations = tmp_path / "flows", tmp_path / "automations"
+    flows.mkdir()
+    automations.mkdir()
+    (flows / "broken.py").write_text("def oops(:\n")
+    (automations / "broken.yaml").write_text("name: x\ntrigger: {type: event, treshold: 2}\n")
+    settings = Settings(db=tmp_path / "e.db", port=0, flows=[flows], automations=[automations])
+    async with Engine(settings, serve_http=False) as engine:
+        stats = engine.stats()
+        assert list(stats["flow_file_errors"]) == [str(flows / "broken.py")]
+        assert "SyntaxError" in stats["flow_file_errors"][str(flows / "broken.py")]
+        [(path, error)] = stats["automation_file_errors"].items()
+        assert path == str(automations / "broken.yaml")
+        assert "treshold" in error
