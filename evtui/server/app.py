@@ -15,6 +15,7 @@ from fastapi import Depends, FastAPI
 from evtui.server.auth import ApiKey
 from evtui.server.automations_api import automations_router
 from evtui.server.errors import install_error_handlers
+from evtui.server.firings_api import firings_router
 from evtui.server.hooks_api import hooks_router, webhooks_api_router
 from evtui.server.ingest_api import add_ingest_route
 from evtui.server.query_api import query_router
@@ -42,6 +43,7 @@ def create_app(engine: Engine) -> FastAPI:
     app.include_router(runs_router(engine), dependencies=[auth])
     app.include_router(webhooks_api_router(engine), dependencies=[auth])
     app.include_router(automations_router(engine), dependencies=[auth])
+    app.include_router(firings_router(engine), dependencies=[auth])
     app.include_router(hooks_router(engine))
     app.router.add_websocket_route("/api/events/in", EventsIn(engine, api_key))
     app.router.add_websocket_route("/api/events/out", EventsOut(engine, api_key).serve)
