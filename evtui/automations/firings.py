@@ -259,6 +259,16 @@ class FiringStore:
             (str(automation_id), low, high, limit),
         )
 
+    async def recent(self, limit: int = 200) -> list[FiringRecord]:
+        """The newest firings of every automation (deleted ones too), newest first."""
+        return await self._firings("ORDER BY occurred DESC, id DESC LIMIT ?", (limit,))
+
+    async def counts(self) -> dict[str, int]:
+        """How many firings each automation has stored, by automation id."""
+        sql = "SELECT automation_id, count(*) FROM automation_firings GROUP BY automation_id"
+        async with self.store.reader.execute(sql) as cursor:
+            return {automation_id: int(n) for automation_id, n in await cursor.fetchall()}
+
     async def actions_for_firing(self, firing_id: str) -> list[ActionRecord]:
         """The actions of one firing, in action-index order."""
         sql = (

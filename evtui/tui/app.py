@@ -1,10 +1,11 @@
-"""The Textual shell: runs an `Engine` in the app's own event loop and shows its events.
+"""The Textual shell over a `TuiSource`: a local engine in the app's own event loop, or (later)
+a remote `evtui serve`.
 
-The app starts the engine (receiver, store, bus) in a worker once mounted, feeds the stream
-pane from a bus subscription, polls `Engine.stats()` for the status bar, and stops the engine
-when it exits, which commits everything already acknowledged. Launch it with
+The app starts the source (for a local engine: receiver, store, bus) in a worker once mounted,
+feeds the stream pane from its event subscription, polls `source.stats()` for the status bar,
+and stops the source when it exits, which commits everything already acknowledged. Launch it with
 
-    app = EvtuiApp(Engine(settings))
+    app = EvtuiApp(LocalSource(Engine(settings)))
     app.run()
     sys.exit(app.return_code or 0)
 
@@ -14,6 +15,7 @@ code 1 and prints why, instead of a traceback.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 
 from textual import on, work
@@ -26,17 +28,19 @@ from evtui.engine import Engine
 from evtui.server.receiver import ReceiverError
 from evtui.tui.screens.detail import EventDetailScreen
 from evtui.tui.screens.help import HelpScreen, help_rows
+from evtui.tui.source import LocalSource, TuiSource
 from evtui.tui.widgets.event_list import EventList
 from evtui.tui.widgets.event_pane import EventPane
 from evtui.tui.widgets.status_bar import StatusBar
+
+NOT_LISTENING = "not listening"
+"""The `address` of a source without an HTTP receiver."""
 
 STATUS_INTERVAL = 0.5
 """Seconds between status bar updates."""
 
 START_ERRORS = (ReceiverError, OSError, sqlite3.Error)
 """Failures at start the user can act on (port, file, permissions), shown as a message."""
-
-SUBSCRIBER_NAME = "tui"
 
 
 def send_hint(api_url: str) -> tuple[str, ...]:
@@ -48,7 +52,7 @@ def send_hint(api_url: str) -> tuple[str, ...]:
 
 
 class EvtuiApp(App[None]):
-    """The live event stream over one engine, which the app starts and stops."""
+    """The live event stream over one source, which the app starts and stops."""
 
     TITLE = "evtui"
     ENABLE_COMMAND_PALETTE = False
@@ -58,13 +62,14 @@ class EvtuiApp(App[None]):
         Binding("question_mark", "help", "Help", id="app.help"),
     ]
 
-    def __init__(self, engine: Engine, *, capacity: int = 10_000) -> None:
-        """`engine` must not be started yet: the app owns its life cycle.
+    def __init__(self, source: TuiSource | Engine, *, capacity: int = 10_000) -> None:
+        """`source` must not be started yet: the app owns its life cycle. A bare `Engine` is
+        wrapped in a `LocalSource`.
 
         `capacity` bounds the events held by the stream pane (the oldest fall off).
         """
         super().__init__()
-        self.engine = engine
+        self.source: TuiSource = LocalSource(source) if isinstance(source, Engine) else source
         self.capacity = capacity
 
     def compose(self) -> ComposeResult:
@@ -83,23 +88,27 @@ class EvtuiApp(App[None]):
         A reader that falls behind skips ahead (its drops are counted in the status bar):
         the pane shows the newest events, it is not an archive.
         """
+        source = self.source
         try:
-            await self.engine.start()
+            await source.start()
         except START_ERRORS as error:
             self.exit(return_code=1, message=f"evtui could not start: {error}")
             return
-        if self.engine.receiver is not None:
-            self.query_one(EventList).empty_hint = send_hint(self.engine.api_url)
+        if source.stats().get("address") != NOT_LISTENING:
+            self.query_one(EventList).empty_hint = send_hint(source.api_url)
         self._show_status()
         self.set_interval(STATUS_INTERVAL, self._show_status, name="status")
         pane = self.query_one(EventPane)
-        with self.engine.subscribe(SUBSCRIBER_NAME) as subscription:
-            pane.add(await self.engine.store.latest(self.capacity))
-            async for batch in subscription.batches():
-                pane.add(batch)
+        batches = source.subscribe_events()
+        first = asyncio.ensure_future(anext(batches))  # subscribed before the read below
+        await asyncio.sleep(0)
+        pane.add(await source.latest_events(self.capacity))
+        pane.add(await first)
+        async for batch in batches:
+            pane.add(batch)
 
     def _show_status(self) -> None:
-        self.query_one(StatusBar).show(self.engine.stats())
+        self.query_one(StatusBar).show(self.source.stats())
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
@@ -114,7 +123,7 @@ class EvtuiApp(App[None]):
 
     async def on_unmount(self) -> None:
         """Stopping is safe whether or not the start completed (or was ever reached)."""
-        await self.engine.stop()
+        await self.source.stop()
 
     @on(EventList.Opened)
     def _open_event(self, message: EventList.Opened) -> None:

@@ -11,6 +11,7 @@ from tui_helpers import RETENTION_DAYS, Running, subscribed, until
 from evtui.engine import Engine
 from evtui.settings import Settings
 from evtui.tui.app import EvtuiApp
+from evtui.tui.source import LocalSource
 
 
 @pytest.fixture
@@ -22,7 +23,7 @@ def settings(tmp_path: Path) -> Settings:
 async def running(settings: Settings) -> AsyncIterator[Running]:
     """The app on a real engine (HTTP receiver on an ephemeral port), started and listening."""
     engine = Engine(settings)
-    app = EvtuiApp(engine)
+    app = EvtuiApp(LocalSource(engine))
     async with app.run_test(size=(120, 36)) as pilot:
         await until(pilot, lambda: subscribed(engine), "the app to subscribe to the bus")
         yield Running(app, engine, pilot)

@@ -16,6 +16,7 @@ from evtui.store import Store
 from evtui.tui.app import EvtuiApp
 from evtui.tui.screens.detail import EventDetailScreen
 from evtui.tui.screens.help import HelpScreen
+from evtui.tui.source import LocalSource
 from evtui.tui.widgets.status_bar import StatusBar
 
 
@@ -50,7 +51,7 @@ async def test_stored_events_show_at_start(settings: Settings) -> None:
     async with Engine(settings, serve_http=False) as engine:
         await engine.ingest([make_event(i) for i in range(5)])
     engine = Engine(settings, serve_http=False)
-    app = EvtuiApp(engine)
+    app = EvtuiApp(LocalSource(engine))
     async with app.run_test(size=(120, 36)) as pilot:
         await until(pilot, lambda: len(app.query_one("EventList").buffer) == 5, "stored rows")
 
@@ -174,7 +175,7 @@ async def test_help_lists_every_binding_by_id(running: Running) -> None:
 
 async def test_ctrl_q_quits_and_stops_the_engine_after_committing(settings: Settings) -> None:
     engine = Engine(settings)
-    app = EvtuiApp(engine)
+    app = EvtuiApp(LocalSource(engine))
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: subscribed(engine), "the engine to start")
         pending = engine.submit([make_event(i) for i in range(100)])
@@ -194,7 +195,7 @@ async def test_busy_port_exits_with_a_message_not_a_traceback(
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        app = EvtuiApp(Engine(settings.model_copy(update={"port": port})))
+        app = EvtuiApp(LocalSource(Engine(settings.model_copy(update={"port": port}))))
         await asyncio.wait_for(app.run_async(headless=True, size=(80, 24)), 20)
     assert app.return_code == 1
     error = capsys.readouterr().err
@@ -204,7 +205,7 @@ async def test_busy_port_exits_with_a_message_not_a_traceback(
 
 async def test_a_flood_keeps_only_the_newest_rows(settings: Settings) -> None:
     engine = Engine(settings, serve_http=False)
-    app = EvtuiApp(engine, capacity=500)
+    app = EvtuiApp(LocalSource(engine), capacity=500)
     async with app.run_test(size=(120, 36)) as pilot:
         await until(pilot, lambda: subscribed(engine), "the engine to start")
         for start in range(0, 5000, 1000):

@@ -19,6 +19,7 @@ from tui_helpers import BASE_TIME, RETENTION_DAYS, make_event, until
 from evtui.engine import Engine
 from evtui.settings import Settings
 from evtui.tui.app import EvtuiApp
+from evtui.tui.source import LocalSource
 from evtui.tui.widgets.event_list import EventList
 from evtui.tui.widgets.status_bar import StatusBar
 
@@ -65,7 +66,7 @@ async def shown(pilot: Pilot) -> None:
 
 
 def test_event_pane(snap_compare, seeded: Settings) -> None:
-    app = EvtuiApp(Engine(seeded, serve_http=False))
+    app = EvtuiApp(LocalSource(Engine(seeded, serve_http=False)))
     assert snap_compare(app, terminal_size=SIZE, run_before=shown)
 
 
@@ -74,7 +75,7 @@ def test_event_pane_paused_with_a_filter(snap_compare, seeded: Settings) -> None
         await shown(pilot)
         await pilot.press("slash", *"file.*", "enter", "k", "k")
 
-    app = EvtuiApp(Engine(seeded, serve_http=False))
+    app = EvtuiApp(LocalSource(Engine(seeded, serve_http=False)))
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
@@ -83,5 +84,5 @@ def test_event_detail(snap_compare, seeded: Settings) -> None:
         await shown(pilot)
         await pilot.press("k", "enter")
 
-    app = EvtuiApp(Engine(seeded, serve_http=False))
+    app = EvtuiApp(LocalSource(Engine(seeded, serve_http=False)))
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
