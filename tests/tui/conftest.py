@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -27,3 +28,13 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
     async with app.run_test(size=(120, 36)) as pilot:
         await until(pilot, lambda: subscribed(engine), "the app to subscribe to the bus")
         yield Running(app, engine, pilot)
+
+
+@pytest.fixture
+def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Local time is UTC, so snapshots show the same times on every machine."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
