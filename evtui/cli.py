@@ -94,6 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Event-driven scheduling for Python data flows. Without a command, "
         "opens the terminal UI with the embedded engine.",
     )
+    parser.add_argument(
+        "--connect",
+        metavar="URL",
+        help="attach the TUI to a running `evtui serve` (e.g. http://host:4200) instead of "
+        "starting an engine; with --api-key if it requires one",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser(
         "serve",
@@ -157,7 +163,14 @@ def run_tui(args: argparse.Namespace) -> int:
     from evtui.engine import Engine
     from evtui.tui.app import EvtuiApp
 
-    app = EvtuiApp(Engine(_engine_settings(args)))
+    url = _flag(args, "connect")
+    if url:
+        from evtui.tui.remote_source import RemoteSource
+
+        key = _flag(args, "api_key") or os.environ.get(ENV_PREFIX + "API_KEY")
+        app = EvtuiApp(RemoteSource(url, key))
+    else:
+        app = EvtuiApp(Engine(_engine_settings(args)))
     app.run()
     return app.return_code or 0
 
