@@ -99,4 +99,5 @@ def apply_keymap(app: App[Any], mapping: Mapping[str, str]) -> None:
             title="Key remapping",
             severity="warning",
             timeout=15,
+            markup=False,
         )

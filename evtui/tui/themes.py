@@ -250,7 +250,8 @@ def install_themes(app: App[Any], chosen: str | None) -> None:
     wanted = chosen or remembered_theme() or DEFAULT_THEME
     if wanted not in app.available_themes:
         if chosen:
-            problems.append(f"no theme named {chosen!r}; see `:` then `theme:` for the list")
+            names = ", ".join(theme.name for theme in themes)
+            problems.append(f"no theme named {chosen!r} (evtui's: {names}; Textual's built-ins)")
         wanted = DEFAULT_THEME
     app.theme = wanted
     if chosen == wanted:
@@ -262,6 +263,7 @@ def install_themes(app: App[Any], chosen: str | None) -> None:
             title="Theme problem" if len(problems) == 1 else f"{len(problems)} theme problems",
             severity="warning",
             timeout=15,
+            markup=False,
         )
 
 
@@ -269,7 +271,7 @@ def _remember(app: App[Any], name: str) -> None:
     try:
         remember_theme(name)
     except OSError as error:
-        app.notify(f"Could not remember the theme: {error}", severity="warning")
+        app.notify(f"Could not remember the theme: {error}", severity="warning", markup=False)
 
 
 class ThemeCommands(Provider):
