@@ -142,6 +142,10 @@ class ThemeFile(BaseModel):
     success: Colour
     warning: Colour
     error: Colour
+    luminosity_spread: float = Field(default=0.15, ge=0, le=1)
+    """How far the lighter and darker shades Textual derives ($primary-lighten-1...) reach."""
+    text_alpha: float = Field(default=0.95, ge=0, le=1)
+    """Opacity of `$text` over the background (1.0 for the crispest text)."""
     variables: Variables = Field(default_factory=Variables)  # type: ignore[valid-type]
 
     def to_theme(self) -> Theme:
@@ -186,6 +190,8 @@ def _first_problem(error: ValidationError) -> str:
     reason = first["msg"].removeprefix("Value error, ")
     if first["type"] == "missing":
         reason = "missing (every Textual colour is required)"
+    elif first["type"] == "string_pattern_mismatch":
+        reason = "letters, digits, '-', '_' and '.' only, starting with a letter or digit"
     elif first["type"] == "extra_forbidden":
         reason = "unknown field (extra colours go in [variables])"
     return f"{field}: {reason}" if field else reason

@@ -155,6 +155,8 @@ def test_a_user_theme_gets_the_semantic_colours_from_its_palette() -> None:
         (GOOD + '[variables]\nrun-failed = "#12"\n', "variables.run-failed", "not a colour"),
         (GOOD + 'shade = "#123456"\n', "shade", "unknown field"),
         (GOOD.replace("dark = true", "dark = 'maybe'"), "dark", "boolean"),
+        (GOOD.replace('"mine"', '"my theme"'), "name", "letters, digits"),
+        (GOOD + "text_alpha = 2\n", "text_alpha", "less than or equal to 1"),
     ],
 )
 def test_a_broken_theme_file_is_named_with_the_field_and_the_reason(
