@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from panes_helpers import flow_settings, seed_panes
+from textual.app import App
 from textual.pilot import Pilot
 from tui_helpers import BASE_TIME, RETENTION_DAYS, make_event, until
 
@@ -21,6 +23,9 @@ from evtui.settings import Settings
 from evtui.tui.app import EvtuiApp
 from evtui.tui.source import LocalSource
 from evtui.tui.widgets.event_list import EventList
+from evtui.tui.widgets.firings_pane import FiringsPane
+from evtui.tui.widgets.logs_pane import LogsPane
+from evtui.tui.widgets.runs_pane import RunsPane
 from evtui.tui.widgets.status_bar import StatusBar
 
 SIZE = (120, 36)
@@ -57,12 +62,18 @@ def seeded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, utc: None) -> Settin
     return settings
 
 
-async def shown(pilot: Pilot) -> None:
+def event_rows(app: App[None]) -> int:
+    """Rows in the event list (0 until the main screen has mounted it)."""
+    found = app.query(EventList)
+    return len(found.first().buffer) if found else 0
+
+
+async def shown(pilot: Pilot, events: int = EVENTS) -> None:
     """Wait until every seeded row and the status line are on screen."""
     app = pilot.app
-    await until(pilot, lambda: len(app.query_one(EventList).buffer) == EVENTS, "the rows")
+    await until(pilot, lambda: event_rows(app) == events, "the rows")
     status = app.query_one(StatusBar)
-    await until(pilot, lambda: f"{EVENTS} stored" in str(status.render()), "the status bar")
+    await until(pilot, lambda: f"{events} stored" in str(status.render()), "the status bar")
 
 
 def test_event_pane(snap_compare, seeded: Settings) -> None:
@@ -83,6 +94,37 @@ def test_event_detail(snap_compare, seeded: Settings) -> None:
     async def run_before(pilot: Pilot) -> None:
         await shown(pilot)
         await pilot.press("k", "enter")
+        await until(pilot, lambda: pilot.app.screen.explained, "the explain answer")
 
     app = EvtuiApp(LocalSource(Engine(seeded, serve_http=False)))
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+@pytest.fixture
+def seeded_panes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, utc: None) -> Settings:
+    """Every pane with rows: automations (one disabled), firings, runs and their logs."""
+    settings = flow_settings(tmp_path)
+    monkeypatch.setattr("evtui.engine.now_utc", lambda: BASE_TIME)
+
+    async def seed() -> None:
+        async with Engine(settings, serve_http=False) as engine:
+            await seed_panes(engine)
+
+    asyncio.run(seed())
+    return settings
+
+
+def test_main_screen_with_every_pane(snap_compare, seeded_panes: Settings) -> None:
+    async def run_before(pilot: Pilot) -> None:
+        app = pilot.app
+        await until(pilot, lambda: event_rows(app) > 0, "the events")
+        runs = app.query_one(RunsPane)
+        firings = app.query_one(FiringsPane)
+        logs = app.query_one(LogsPane)
+        await until(pilot, lambda: runs.table.row_count == 5, "the runs")
+        await until(pilot, lambda: firings.table.row_count == 3, "the firings")
+        await until(pilot, lambda: logs.ended, "the logs of the newest run")
+        await pilot.press("4")
+
+    app = EvtuiApp(LocalSource(Engine(seeded_panes, serve_http=False)))
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
