@@ -3,7 +3,7 @@
 file.created (stored by ingest) → automation "load csv" fires → its run-flow action runs
 `load` in a child process → `load` logs at every level, runs a task and emits table.loaded →
 automation "report" fires → its run-flow action runs `report`. A third automation never
-matches, so explain has a reason to give.
+matches, so explain has a reason to give. `chatty` is there to be started while a test watches.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from evtui.tui.screens.routes import DetailRoutes
 from tests.polling import until as poll
 
 FLOWS = """
+import time
+
 from evtui import emit_event, flow, get_run_logger, task
 
 
@@ -44,6 +46,14 @@ def load(path: str) -> None:
 @flow
 def report() -> None:
     get_run_logger().info("report written")
+
+
+@flow
+def chatty(lines: int = 5, pause: float = 0.05) -> None:
+    logger = get_run_logger()
+    for i in range(lines):
+        logger.info("line %d", i)
+        time.sleep(pause)
 """
 
 AUTOMATIONS: list[dict[str, Any]] = [

@@ -107,6 +107,25 @@ async def test_run_detail_shows_states_tasks_parameters_cause_and_logs(
     assert not isinstance(pilot.app.screen, RunDetailScreen)
 
 
+async def test_run_detail_follows_a_running_run_to_its_end(pilot: Pilot, chain: Chain) -> None:
+    run = await pilot.app.source.start_run("chatty", {"lines": 30, "pause": 0.02})
+    pilot.app.post_message(OpenRun(run["id"]))
+    await until(pilot, lambda: isinstance(pilot.app.screen, RunDetailScreen), "the run detail")
+    screen = pilot.app.screen
+    log = screen.query_one(RunLog)
+
+    def finished() -> bool:
+        return screen.run is not None and screen.run["state"] == "Completed" and screen.lineage
+
+    await until(pilot, finished, "the run to complete on screen", deadline=30)
+    await until(pilot, lambda: log.line_count >= 30, "every line")
+    said = [line.split(maxsplit=2)[2] for line in log.lines if " line " in line]
+    assert said == [f"line {i}" for i in range(30)]
+    states = [row[0] for row in rows(screen.query_one("#run-states", DataTable))]
+    assert states[-2:] == ["Running", "Completed"]
+    assert "live" not in str(screen.query_one("#run-log-heading").render())
+
+
 async def test_firing_detail_shows_the_bucket_and_action_results(
     pilot: Pilot, chain: Chain
 ) -> None:
