@@ -123,7 +123,16 @@ async def test_run_detail_follows_a_running_run_to_its_end(pilot: Pilot, chain: 
     assert said == [f"line {i}" for i in range(30)]
     states = [row[0] for row in rows(screen.query_one("#run-states", DataTable))]
     assert states[-2:] == ["Running", "Completed"]
-    assert "live" not in str(screen.query_one("#run-log-heading").render())
+    heading = screen.query_one("#run-log-heading")
+    assert "live" not in str(heading.render())
+
+    await pilot.press("slash", *"line 2", "enter")  # line 2, line 20 ... line 29
+    assert "/line 2: 1 of 11" in str(heading.render())
+    await pilot.press("n")
+    assert "2 of 11" in str(heading.render())
+    await pilot.press("N", "N")
+    assert "11 of 11" in str(heading.render())
+    assert log.lines[log.match_line].endswith("line 29")
 
 
 async def test_firing_detail_shows_the_bucket_and_action_results(
@@ -190,3 +199,25 @@ async def test_lineage_draws_the_tree_and_opens_a_node(pilot: Pilot, chain: Chai
 
     await pilot.press("down", "down", "down", "enter")
     await opened(pilot, RunDetailScreen, chain.second_run)
+
+
+@pytest.mark.parametrize(
+    ("request_type", "title", "says"),
+    [
+        (OpenEvent, "#detail-title", "is not stored"),
+        (OpenRun, "#run-title", "no flow run with id"),
+        (OpenFiring, "#firing-title", "no firing with id"),
+    ],
+)
+async def test_an_unknown_id_is_named_on_its_screen(
+    pilot: Pilot, request_type: type, title: str, says: str
+) -> None:
+    unknown = "0190c0de-0000-7000-8000-00000000dead"
+    pilot.app.post_message(request_type(unknown))
+
+    def refused() -> bool:
+        found = pilot.app.screen.query(title)
+        return bool(found) and says in str(found.first().render())
+
+    await until(pilot, refused, f"{request_type.__name__} refused")
+    assert unknown in text_of(pilot, title)

@@ -16,6 +16,7 @@ from textual.content import Content
 from textual.widgets import DataTable, Footer, Label, Static
 
 from evtui.tui.screens.chain import ChainedScreen, Direction, Link, event_label
+from evtui.tui.source import SourceError
 from evtui.tui.widgets.detail_cells import between, cell, clock, fill, short_id, stamp, state_cell
 from evtui.tui.widgets.json_view import JsonView
 
@@ -110,7 +111,11 @@ class FiringDetailScreen(ChainedScreen):
 
     @work(exclusive=True, exit_on_error=False, name="firing detail")
     async def _load(self) -> None:
-        firing = await self.source.firing(self.firing_id)
+        try:
+            firing = await self.source.firing(self.firing_id)
+        except SourceError as error:
+            self.query_one("#firing-title", Static).update(f"firing {self.firing_id}: {error}")
+            return
         for event_id in triggering_ids(firing)[:EVENTS_SHOWN]:
             stored = await self.source.get_event(event_id)
             self.events[event_id] = stored.event.model_dump(mode="json") if stored else None

@@ -18,6 +18,7 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from evtui.tui.screens.chain import Link, node_link, open_link, run_label, source_of
+from evtui.tui.source import SourceError
 
 INDENT = "  "
 KIND_STYLES = {"event": "", "firing": "italic", "run": "bold"}
@@ -70,7 +71,11 @@ class LineageScreen(Screen[None]):
 
     @work(exclusive=True, exit_on_error=False, name="lineage")
     async def _load(self) -> None:
-        lineage = await source_of(self.app).lineage(self.run_id)
+        try:
+            lineage = await source_of(self.app).lineage(self.run_id)
+        except SourceError as error:
+            self.query_one("#lineage-title", Static).update(f"run {self.run_id}: {error}")
+            return
         rows = lineage_rows(lineage)
         self.links = [link for link, _ in rows]
         tree = self.query_one(OptionList)

@@ -21,6 +21,7 @@ from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from evtui.tui.screens.chain import ChainedScreen, Direction, Link, node_link
 from evtui.tui.screens.lineage import LineageScreen
+from evtui.tui.source import SourceError
 from evtui.tui.widgets.detail_cells import (
     between,
     cell,
@@ -156,8 +157,12 @@ class RunDetailScreen(ChainedScreen):
     @work(exclusive=True, group="run", exit_on_error=False, name="run detail")
     async def _load(self) -> None:
         self._reload = None
-        self.run = await self.source.run(self.run_id)
-        self.lineage = await self.source.lineage(self.run_id)
+        try:
+            self.run = await self.source.run(self.run_id)
+            self.lineage = await self.source.lineage(self.run_id)
+        except SourceError as error:
+            self.query_one("#run-title", Static).update(f"run {self.run_id}: {error}")
+            return
         self._show()
 
     @work(group="run-logs", exit_on_error=False, name="run logs")
