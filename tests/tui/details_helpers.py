@@ -3,7 +3,9 @@
 file.created (stored by ingest) → automation "load csv" fires → its run-flow action runs
 `load` in a child process → `load` logs at every level, runs a task and emits table.loaded →
 automation "report" fires → its run-flow action runs `report`. A third automation never
-matches, so explain has a reason to give. `chatty` is there to be started while a test watches.
+matches, so explain has a reason to give; "audit" also fires on file.created (doing nothing),
+so going forward from that event means choosing between two firings. `chatty` is there to be
+started while a test watches.
 """
 
 from __future__ import annotations
@@ -74,6 +76,11 @@ AUTOMATIONS: list[dict[str, Any]] = [
         "actions": [{"type": "run-flow", "flow": "report"}],
     },
     {
+        "name": "audit",
+        "trigger": {"type": "event", "posture": "Reactive", "expect": ["file.created"]},
+        "actions": [{"type": "do-nothing"}],
+    },
+    {
         "name": "never",
         "trigger": {"type": "event", "posture": "Reactive", "expect": ["nothing.happens"]},
         "actions": [{"type": "do-nothing"}],
@@ -126,7 +133,8 @@ async def make_chain(folder: Path) -> Chain:
         assert (first.flow, second.flow, first.state) == ("load", "report", "Completed")
         emitted = second.cause.event_id
         assert emitted is not None
-        [firing] = await engine.actions.firings.firings_for_event(str(cause.id))
+        firings = await engine.actions.firings.firings_for_event(str(cause.id))
+        [firing] = [f for f in firings if f.detail["automation_name"] == "load csv"]
         [second_firing] = await engine.actions.firings.firings_for_event(emitted)
         return Chain(
             settings,

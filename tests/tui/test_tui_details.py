@@ -13,6 +13,7 @@ from tui_helpers import subscribed, until
 
 from evtui.engine import Engine
 from evtui.tui.messages import OpenEvent, OpenFiring, OpenRun
+from evtui.tui.screens.chain import LinkPicker
 from evtui.tui.screens.detail import EventDetailScreen
 from evtui.tui.screens.firing_detail import FiringDetailScreen
 from evtui.tui.screens.lineage import LineageScreen
@@ -65,16 +66,17 @@ async def test_event_detail_explains_each_automation(pilot: Pilot, chain: Chain)
     await opened(pilot, EventDetailScreen, chain.event)
     explain = rows(pilot.app.screen.query_one(ExplainTable))
     assert [row[:2] for row in explain] == [
+        ["fired", "audit"],
         ["fired", "load csv"],
         ["not matched", "never"],
         ["not matched", "report"],
     ]
-    assert chain.firing.split("-")[0] in explain[0][2]
-    assert "nothing.happens" in explain[1][2]
-    assert "3, 1 fired" in text_of(pilot, "#detail-explain")
+    assert chain.firing.split("-")[0] in explain[1][2]
+    assert "nothing.happens" in explain[2][2]
+    assert "4, 2 fired" in text_of(pilot, "#detail-explain")
     assert "file.created" in text_of(pilot, "#detail-title")
 
-    await pilot.press("tab", "tab", "tab", "enter")  # JSON → labels → related → explain
+    await pilot.press("tab", "tab", "tab", "down", "enter")  # JSON, labels, related, explain
     await opened(pilot, FiringDetailScreen, chain.firing)
 
 
@@ -162,10 +164,15 @@ async def test_brackets_walk_the_chain_forward_and_back(pilot: Pilot, chain: Cha
         (FiringDetailScreen, chain.second_firing),
         (RunDetailScreen, chain.second_run),
     ]
-    for screen_type, ident in steps:
-        await pilot.press("right_square_bracket")
-        await opened(pilot, screen_type, ident)
     await pilot.press("right_square_bracket")
+    await until(pilot, lambda: isinstance(pilot.app.screen, LinkPicker), "a choice of firings")
+    choices = pilot.app.screen.query_one(OptionList)
+    labels = [str(choices.get_option_at_index(i).prompt) for i in range(choices.option_count)]
+    assert [label.split(" · ")[0] for label in labels] == ["firing of audit", "firing of load csv"]
+    await pilot.press("down", "enter")
+    for screen_type, ident in steps:
+        await opened(pilot, screen_type, ident)
+        await pilot.press("right_square_bracket")
     await until(pilot, lambda: pilot.app._notifications, "the nothing-caused notice")
     assert "Nothing was caused by this run" in str(list(pilot.app._notifications)[-1].message)
 

@@ -173,12 +173,12 @@ class EventDetailScreen(ChainedScreen):
 
     async def links(self, direction: Direction) -> list[Link]:
         """Back: the run that emitted the event (or the firing it reports); forward: the
-        firings it caused."""
+        firings it caused, by automation name."""
         if direction == "back":
             if self.stored is None:
                 return []
             return cause_links(self.stored.event)
-        answers = await self.source.explain(self.event_id)
+        answers = sorted(await self.source.explain(self.event_id), key=lambda a: a["name"])
         return [
             Link(
                 "firing", firing["id"], f"firing of {answer['name']} · {clock(firing['occurred'])}"
