@@ -101,8 +101,9 @@ class Chain:
     second_run: str
 
 
-class DetailsApp(DetailRoutes, EvtuiApp):
-    """The app with the detail routes mixed in, as `EvtuiApp` will have them."""
+class DetailsApp(EvtuiApp, DetailRoutes):
+    """The app with the detail routes mixed in (in this order it stays valid once `EvtuiApp`
+    mixes them in itself)."""
 
 
 async def make_chain(folder: Path) -> Chain:
