@@ -19,6 +19,7 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
+from evtui.flows.records import FINAL_STATES
 from evtui.tui.screens.chain import ChainedScreen, Direction, Link, node_link
 from evtui.tui.screens.lineage import LineageScreen
 from evtui.tui.source import SourceError
@@ -39,7 +40,6 @@ RELOAD_DELAY = 0.5
 """Seconds between re-reads of a running run while its log lines arrive."""
 LOG_LINES = 10_000
 """Lines kept in view (the newest); the store keeps `log_lines_per_run`."""
-FINAL_STATES = frozenset({"Completed", "Failed", "Crashed", "Cancelled", "TimedOut"})
 CAUSES = {
     "manual": "started by hand",
     "api": "started over the API",
