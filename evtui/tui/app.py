@@ -19,18 +19,18 @@ import asyncio
 import sqlite3
 
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import App
 from textual.binding import Binding
-from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from evtui.engine import Engine
 from evtui.server.receiver import ReceiverError
 from evtui.tui.screens.detail import EventDetailScreen
 from evtui.tui.screens.help import HelpScreen, help_rows
-from evtui.tui.source import LocalSource, TuiSource
+from evtui.tui.screens.main import MainScreen
+from evtui.tui.screens.routes import DetailRoutes
+from evtui.tui.source import LocalSource, SourceError, TuiSource
 from evtui.tui.widgets.event_list import EventList
-from evtui.tui.widgets.event_pane import EventPane
 from evtui.tui.widgets.status_bar import StatusBar
 
 NOT_LISTENING = "not listening"
@@ -39,7 +39,7 @@ NOT_LISTENING = "not listening"
 STATUS_INTERVAL = 0.5
 """Seconds between status bar updates."""
 
-START_ERRORS = (ReceiverError, OSError, sqlite3.Error)
+START_ERRORS = (ReceiverError, OSError, sqlite3.Error, SourceError)
 """Failures at start the user can act on (port, file, permissions), shown as a message."""
 
 
@@ -51,8 +51,9 @@ def send_hint(api_url: str) -> tuple[str, ...]:
     )
 
 
-class EvtuiApp(App[None]):
-    """The live event stream over one source, which the app starts and stops."""
+class EvtuiApp(DetailRoutes, App[None]):
+    """The panes over one source, which the app starts and stops; `OpenEvent`, `OpenRun` and
+    `OpenFiring` requests from the panes open the detail screens (`DetailRoutes`)."""
 
     TITLE = "evtui"
     ENABLE_COMMAND_PALETTE = False
@@ -72,21 +73,25 @@ class EvtuiApp(App[None]):
         self.source: TuiSource = LocalSource(source) if isinstance(source, Engine) else source
         self.capacity = capacity
 
-    def compose(self) -> ComposeResult:
-        yield EventPane(self.capacity)
-        yield StatusBar()
-        yield Footer()
+    def get_default_screen(self) -> MainScreen:
+        return MainScreen(self.capacity)
+
+    @property
+    def main(self) -> MainScreen:
+        """The panes, wherever the user is (a detail screen may be on top)."""
+        return self.screen_stack[0]  # type: ignore[return-value]
 
     def on_mount(self) -> None:
-        self.query_one(EventList).focus()
-        self._run_engine()
+        self._run_source()
 
-    @work(exclusive=True, group="engine", exit_on_error=False, name="event stream")
-    async def _run_engine(self) -> None:
-        """Start the engine, show what is stored, then every committed batch as it comes.
+    @work(exclusive=True, group="source", exit_on_error=False, name="event stream")
+    async def _run_source(self) -> None:
+        """Start the source, show what is stored, then every committed batch as it comes.
 
-        A reader that falls behind skips ahead (its drops are counted in the status bar):
-        the pane shows the newest events, it is not an archive.
+        The subscription opens before the stored events are read, so none falls between;
+        the pane drops what it already has (by `seq`). A reader that falls behind skips ahead
+        (its drops are counted in the status bar): the pane shows the newest events, it is
+        not an archive.
         """
         source = self.source
         try:
@@ -94,21 +99,22 @@ class EvtuiApp(App[None]):
         except START_ERRORS as error:
             self.exit(return_code=1, message=f"evtui could not start: {error}")
             return
+        main = self.main
         if source.stats().get("address") != NOT_LISTENING:
-            self.query_one(EventList).empty_hint = send_hint(source.api_url)
+            main.query_one(EventList).empty_hint = send_hint(source.api_url)
         self._show_status()
         self.set_interval(STATUS_INTERVAL, self._show_status, name="status")
-        pane = self.query_one(EventPane)
+        main.request_refresh()
         batches = source.subscribe_events()
-        first = asyncio.ensure_future(anext(batches))  # subscribed before the read below
-        await asyncio.sleep(0)
-        pane.add(await source.latest_events(self.capacity))
-        pane.add(await first)
+        first = asyncio.ensure_future(anext(batches))
+        await asyncio.sleep(0)  # let the subscription open
+        main.take(await source.latest_events(self.capacity), live=False)
+        main.take(await first)
         async for batch in batches:
-            pane.add(batch)
+            main.take(batch)
 
     def _show_status(self) -> None:
-        self.query_one(StatusBar).show(self.source.stats())
+        self.main.query_one(StatusBar).show(self.source.stats())
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:

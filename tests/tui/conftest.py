@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from tui_helpers import RETENTION_DAYS, Running, subscribed, until
+from tui_helpers import RETENTION_DAYS, WIDE, Running, subscribed, until
 
 from evtui.engine import Engine
 from evtui.settings import Settings
@@ -25,7 +25,7 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
     """The app on a real engine (HTTP receiver on an ephemeral port), started and listening."""
     engine = Engine(settings)
     app = EvtuiApp(LocalSource(engine))
-    async with app.run_test(size=(120, 36)) as pilot:
+    async with app.run_test(size=WIDE) as pilot:
         await until(pilot, lambda: subscribed(engine), "the app to subscribe to the bus")
         yield Running(app, engine, pilot)
 

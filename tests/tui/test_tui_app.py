@@ -8,7 +8,7 @@ import socket
 import httpx
 import pytest
 from textual import events
-from tui_helpers import Running, make_event, screen_lines, subscribed, until
+from tui_helpers import WIDE, Running, make_event, screen_lines, subscribed, until
 
 from evtui.engine import Engine
 from evtui.settings import Settings
@@ -52,7 +52,7 @@ async def test_stored_events_show_at_start(settings: Settings) -> None:
         await engine.ingest([make_event(i) for i in range(5)])
     engine = Engine(settings, serve_http=False)
     app = EvtuiApp(LocalSource(engine))
-    async with app.run_test(size=(120, 36)) as pilot:
+    async with app.run_test(size=WIDE) as pilot:
         await until(pilot, lambda: len(app.query_one("EventList").buffer) == 5, "stored rows")
 
 
@@ -206,7 +206,7 @@ async def test_busy_port_exits_with_a_message_not_a_traceback(
 async def test_a_flood_keeps_only_the_newest_rows(settings: Settings) -> None:
     engine = Engine(settings, serve_http=False)
     app = EvtuiApp(LocalSource(engine), capacity=500)
-    async with app.run_test(size=(120, 36)) as pilot:
+    async with app.run_test(size=WIDE) as pilot:
         await until(pilot, lambda: subscribed(engine), "the engine to start")
         for start in range(0, 5000, 1000):
             await engine.ingest([make_event(i) for i in range(start, start + 1000)])

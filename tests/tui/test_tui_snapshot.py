@@ -8,8 +8,12 @@ address (no receiver: "not listening") and the rate (nothing arrives while the a
 from __future__ import annotations
 
 import asyncio
+import functools
+import itertools
 import time
+import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -19,6 +23,7 @@ from textual.pilot import Pilot
 from tui_helpers import BASE_TIME, RETENTION_DAYS, make_event, until
 
 from evtui.engine import Engine
+from evtui.events import Event
 from evtui.settings import Settings
 from evtui.tui.app import EvtuiApp
 from evtui.tui.source import LocalSource
@@ -104,7 +109,12 @@ def test_event_detail(snap_compare, seeded: Settings) -> None:
 def seeded_panes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, utc: None) -> Settings:
     """Every pane with rows: automations (one disabled), firings, runs and their logs."""
     settings = flow_settings(tmp_path)
+    ids = (uuid.UUID(int=500 + n) for n in itertools.count())
     monkeypatch.setattr("evtui.engine.now_utc", lambda: BASE_TIME)
+    monkeypatch.setattr("evtui.automations.store.now_utc", lambda: BASE_TIME)
+    monkeypatch.setattr("evtui.automations.store.uuid4", lambda: next(ids))
+    changed = functools.partial(Event, occurred=BASE_TIME + timedelta(minutes=10))
+    monkeypatch.setattr("evtui.automations.store.Event", changed)  # its change events
 
     async def seed() -> None:
         async with Engine(settings, serve_http=False) as engine:

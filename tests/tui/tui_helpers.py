@@ -17,6 +17,8 @@ from evtui.tui.widgets.event_list import EventList
 
 DEADLINE = 10.0
 BASE_TIME = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+WIDE = (200, 50)
+"""A terminal where the Events pane is wide enough for whole resource ids."""
 RETENTION_DAYS = 100 * 365
 """Test events are from 2024: keep the engine's retention from deleting them mid-test."""
 

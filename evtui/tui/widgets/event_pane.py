@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Input, Static
 
 from evtui.store.rows import StoredEvent
+from evtui.tui.source import SourceError
 from evtui.tui.widgets.event_list import EventList
+from evtui.tui.widgets.pane import Pane
 
 FILTER_HINT = "event glob (file.*) or resource:GLOB; enter keeps it, esc clears"
 
@@ -41,8 +42,11 @@ def pane_state(event_list: EventList) -> Content:
     return Content.assemble(*parts)
 
 
-class EventPane(Vertical):
-    """Everything about the live stream; the app only feeds it batches."""
+class EventPane(Pane):
+    """Everything about the live stream; the screen only feeds it batches."""
+
+    number = 1
+    title = "Events"
 
     BINDINGS = [
         Binding(
@@ -55,6 +59,14 @@ class EventPane(Vertical):
         ),
         Binding("enter", "keep_filter", "Keep filter", id="events.keep-filter", priority=True),
         Binding("escape", "clear_filter", "Clear filter", id="events.clear-filter", priority=True),
+        Binding("s", "toggle_follow", "Autoscroll", id="events.autoscroll"),
+        Binding(
+            "R",
+            "replay",
+            "Replay",
+            id="events.replay",
+            tooltip="Send a copy of the selected event through today's automations",
+        ),
     ]
     """Priority bindings act before the keys typed after them reach the focused widget, so the
     focus moves (`/` to the input, `enter` and `esc` back to the list) before those keys are
@@ -62,7 +74,6 @@ class EventPane(Vertical):
 
     DEFAULT_CSS = """
     EventPane {
-        height: 1fr;
         #event-columns {
             height: 1;
             width: 1fr;
@@ -82,7 +93,7 @@ class EventPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(id="event-columns")
-        yield EventList(self.capacity, id="event-list")
+        yield EventList(self.capacity, id="event-list", classes="pane-body")
         yield Input(placeholder=FILTER_HINT, id="event-filter")
         yield Static(id="event-state")
 
@@ -95,6 +106,7 @@ class EventPane(Vertical):
         return self.query_one("#event-filter", Input)
 
     def on_mount(self) -> None:
+        super().on_mount()
         self._show_state(self.event_list)
 
     def add(self, batch: Sequence[StoredEvent]) -> None:
@@ -131,6 +143,23 @@ class EventPane(Vertical):
         self.filter_input.display = False
         self.screen.set_focus(self.event_list)
         self.refresh_bindings()
+
+    def action_toggle_follow(self) -> None:
+        self.event_list.following = not self.event_list.following
+
+    def action_replay(self) -> None:
+        selected = self.event_list.selected
+        if selected is not None:
+            self._replay(str(selected.event.id))
+
+    @work(group="event-actions", exit_on_error=False)
+    async def _replay(self, event_id: str) -> None:
+        try:
+            copy = await self.app.source.replay(event_id)  # type: ignore[attr-defined]
+        except SourceError as error:
+            self.notify(str(error), title="Replay", severity="error")
+            return
+        self.notify(f"replayed {copy['event']} as {copy['id']}", title="Replay")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """`esc` only while a filter is in effect or typed, `enter` only while typing, and `/`
