@@ -7,8 +7,9 @@ mounted, only hidden). `1`-`5` focus a pane, `tab` and `shift+tab` cycle.
 The tables change only when evtui says something changed: a batch from the event stream with a
 run, automation or action event (`evtui.flow-run.*`, `evtui.automation.*`, `evtui.action.*`)
 asks for a refresh, which reads runs, firings and automations at most `REFRESH_INTERVAL` after
-the previous one finished, never by polling. A one-second tick redraws time left and durations
-from what was read, and moves the events-per-second sparkline along.
+the previous one finished, never by polling. Other events may move a trigger's count, so while
+they arrive the one-second tick reads the automations again; otherwise it only redraws time
+left and durations from what was read. The tick also moves the events-per-second sparkline.
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ CHANGE_PREFIXES = ("evtui.flow-run.", "evtui.automation.", "evtui.action.")
 ROWS_SHOWN = 200
 """Runs and firings read per refresh (the newest)."""
 EVENT_NAMES_KEPT = 2_000
+COUNTS_GRACE = 2.0
+"""Seconds after the last event during which each tick re-reads the automations' counts."""
 
 
 def changes_something(batch: Sequence[StoredEvent]) -> bool:
@@ -101,6 +104,9 @@ class MainScreen(Screen[None]):
         self._refresh_due = False
         self._refresh_scheduled = False
         self._last_refresh = 0.0
+        self._counts_until = 0.0
+        """Until then, events that may move a trigger's count are recent: each tick re-reads
+        the automations (the evaluator counts them a moment after the TUI sees them)."""
         self.panes: list[Pane] = [
             EventPane(capacity),
             AutomationsPane(),
@@ -182,6 +188,8 @@ class MainScreen(Screen[None]):
             self.query_one(RateSparkline).count(len(batch))
         if changes_something(batch):
             self.request_refresh()
+        elif batch:
+            self._counts_until = time.monotonic() + COUNTS_GRACE
 
     def request_refresh(self) -> None:
         """Read runs, firings and automations soon: at most every `REFRESH_INTERVAL`, and a
@@ -233,8 +241,17 @@ class MainScreen(Screen[None]):
     def _tick(self) -> None:
         self.query_one(RateSparkline).tick()
         moment = now()
-        self.query_one(AutomationsPane).show(self.automations, moment)
+        if time.monotonic() <= self._counts_until and not self._refresh_scheduled:
+            self._refresh_automations()
+        else:
+            self.query_one(AutomationsPane).show(self.automations, moment)
         self.query_one(RunsPane).show(self.runs, moment)
+
+    @work(exclusive=True, group="panes-counts", exit_on_error=False)
+    async def _refresh_automations(self) -> None:
+        """Only the automations (their counts), at most once a tick while events arrive."""
+        self.automations = await self.app.source.automations()  # type: ignore[attr-defined]
+        self.query_one(AutomationsPane).show(self.automations, now())
 
     @on(RunsPane.Highlighted)
     def _run_highlighted(self, message: RunsPane.Highlighted) -> None:
