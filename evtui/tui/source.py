@@ -225,12 +225,10 @@ class LocalSource:
 
     async def firings(self, limit: int = 200) -> list[Json]:
         """The newest firings first, each with what its actions did."""
+        from evtui.server.firings_api import firing_json
+
         store = self.engine.actions.firings
-        answers = []
-        for record in await store.recent(limit):
-            actions = await store.actions_for_firing(record.id)
-            answers.append(record.to_json() | {"actions": [a.to_json() for a in actions]})
-        return answers
+        return [await firing_json(store, record) for record in await store.recent(limit)]
 
     async def firing(self, id: str) -> Json:
         """One firing with its actions (`GET /api/firings/{id}`); unknown ids are refused."""

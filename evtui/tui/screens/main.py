@@ -90,6 +90,7 @@ class MainScreen(Screen[None]):
             #panes { layout: vertical; }
             #panes > Pane { display: none; }
             #panes > Pane.-active { display: block; }
+            RateSparkline { width: 14; }
         }
     }
     """
