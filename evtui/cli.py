@@ -164,13 +164,14 @@ def run_tui(args: argparse.Namespace) -> int:
     from evtui.tui.app import EvtuiApp
 
     url = _flag(args, "connect")
+    settings = _engine_settings(args)
     if url:
         from evtui.tui.remote_source import RemoteSource
 
-        key = _flag(args, "api_key") or os.environ.get(ENV_PREFIX + "API_KEY")
-        app = EvtuiApp(RemoteSource(url, key))
+        source: Any = RemoteSource(url, settings.api_key)
     else:
-        app = EvtuiApp(Engine(_engine_settings(args)))
+        source = Engine(settings)
+    app = EvtuiApp(source, theme=settings.theme, keys=settings.keys)
     app.run()
     return app.return_code or 0
 

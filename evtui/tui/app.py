@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Mapping
 
 from textual import on, work
 from textual.app import App
@@ -25,11 +26,13 @@ from textual.worker import Worker, WorkerState
 
 from evtui.engine import Engine
 from evtui.server.receiver import ReceiverError
+from evtui.tui.keymap import apply_keymap
 from evtui.tui.screens.detail import EventDetailScreen
 from evtui.tui.screens.help import HelpScreen, help_rows
 from evtui.tui.screens.main import MainScreen
 from evtui.tui.screens.routes import DetailRoutes
 from evtui.tui.source import LocalSource, SourceError, TuiSource
+from evtui.tui.themes import ThemeCommands, install_themes
 from evtui.tui.widgets.event_list import EventList
 from evtui.tui.widgets.status_bar import StatusBar
 
@@ -56,22 +59,34 @@ class EvtuiApp(DetailRoutes, App[None]):
     `OpenFiring` requests from the panes open the detail screens (`DetailRoutes`)."""
 
     TITLE = "evtui"
-    ENABLE_COMMAND_PALETTE = False
+    COMMANDS = App.COMMANDS | {ThemeCommands}
 
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
         Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("colon", "command_palette", "Commands", id="app.commands"),
     ]
 
-    def __init__(self, source: TuiSource | Engine, *, capacity: int = 10_000) -> None:
+    def __init__(
+        self,
+        source: TuiSource | Engine,
+        *,
+        capacity: int = 10_000,
+        theme: str | None = None,
+        keys: Mapping[str, str] | None = None,
+    ) -> None:
         """`source` must not be started yet: the app owns its life cycle. A bare `Engine` is
         wrapped in a `LocalSource`.
 
-        `capacity` bounds the events held by the stream pane (the oldest fall off).
+        `capacity` bounds the events held by the stream pane (the oldest fall off). `theme`
+        (else the last one chosen) and `keys` (binding id -> keys) come from the settings;
+        themes are installed here, before the app's CSS is read, which uses their colours.
         """
         super().__init__()
         self.source: TuiSource = LocalSource(source) if isinstance(source, Engine) else source
         self.capacity = capacity
+        install_themes(self, theme)
+        apply_keymap(self, keys or {})
 
     def get_default_screen(self) -> MainScreen:
         return MainScreen(self.capacity)
