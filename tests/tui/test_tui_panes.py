@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from evtui.tui.widgets.event_list import EventList
 from evtui.tui.widgets.event_pane import EventPane
 from evtui.tui.widgets.firings_pane import FiringsPane
 from evtui.tui.widgets.logs_pane import FollowLog
-from evtui.tui.widgets.runs_pane import RunsPane
+from evtui.tui.widgets.runs_pane import RunsPane, timeline
 
 
 @dataclass
@@ -80,7 +81,8 @@ async def test_a_triggered_run_shows_in_every_pane(panes: Panes) -> None:
     await panes.until(completed, "the run to show as Completed")
     [run] = panes.rows(RunsPane)
     assert run[1] == "greet"
-    assert run[5] == "⚡ greet new files"
+    assert run[5].endswith("█")  # ran just now: the right edge of the last hour
+    assert run[6] == "⚡ greet new files"
     [firing] = panes.rows(FiringsPane)
     assert firing[1:] == ["greet new files", "run-flow ✓", "file.created"]
     [automation] = panes.rows(AutomationsPane)
@@ -228,3 +230,18 @@ async def test_run_a_flow_shows_bad_parameters_inline_and_stays_open(panes: Pane
     assert (run["flow"], run["parameters"]) == ("greet", {"name": "ada", "lines": "1"})
     assert run["cause"]["kind"] == "manual"
     await panes.until(lambda: bool(panes.rows(RunsPane)), "the run in the pane")
+
+
+def test_the_runs_timeline_places_each_run_in_the_last_hour() -> None:
+    now = datetime(2024, 5, 1, 13, tzinfo=UTC)
+
+    def run(start: timedelta, end: timedelta | None) -> dict[str, Any]:
+        ended = (now - end).isoformat() if end is not None else None
+        return {"started": (now - start).isoformat(), "ended": ended}
+
+    minutes = timedelta(minutes=1)
+    assert timeline(run(30 * minutes, 20 * minutes), now) == "······███···"
+    assert timeline(run(2 * minutes, None), now) == "···········█"
+    assert timeline(run(3 * 60 * minutes, None), now) == "████████████"
+    assert timeline(run(3 * 60 * minutes, 2 * 60 * minutes), now) == "············"
+    assert timeline({"started": None}, now) == "············"
