@@ -1,4 +1,7 @@
-"""Regenerate docs/screenshot.svg: the TUI on a fresh engine after the file-to-flow chain.
+"""Regenerate docs/screenshot.svg: the TUI after the samples' file-to-flow chain ran.
+
+Three CSV files land in a watched inbox; the shipped automations run `process_new_file` on
+each and `daily_summary` after each load. The picture is taken once every run has ended.
 
 python docs/make_screenshot.py
 """
@@ -6,51 +9,48 @@ python docs/make_screenshot.py
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
 import tempfile
 from pathlib import Path
 
 from evtui.engine import Engine
-from evtui.events import Event
 from evtui.settings import Settings
 from evtui.tui.app import EvtuiApp
-from evtui.tui.widgets.event_list import EventList
 
-OUT = Path(__file__).with_name("screenshot.svg")
-
-
-def chain(n: int) -> list[Event]:
-    """What a folder of CSVs looks like on its way through: arrival, processing, result."""
-    name = f"orders-{n:03d}.csv"
-    file = {
-        "prefect.resource.id": f"file./data/in/{name}",
-        "prefect.resource.name": name,
-        "size": str(1200 + 37 * n),
-    }
-    flow = {"prefect.resource.id": "evtui.flow.process_new_file", "prefect.resource.role": "flow"}
-    arrived = Event(event="file.created", resource=file, payload={"size": 1200 + 37 * n})
-    done = Event(
-        event="custom.file_processed",
-        resource=file,
-        related=[flow],
-        payload={"rows": 40 + n},
-        follows=arrived.id,
-    )
-    return [arrived, done]
+OUT = Path(__file__).resolve().with_name("screenshot.svg")
+SAMPLES = Path(__file__).resolve().parents[1] / "sample_flows"
 
 
 async def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
-        engine = Engine(Settings(db=Path(folder) / "e.db", port=4200))
-        app = EvtuiApp(engine)
-        async with app.run_test(size=(120, 30)) as pilot:
+        root = Path(folder)
+        os.chdir(root)  # the flows' warehouse.db lands here
+        (root / "inbox").mkdir()
+        settings = Settings(
+            db=root / "e.db",
+            port=4200,
+            flows=[SAMPLES],
+            automations=[SAMPLES / "automations"],
+            watch=["inbox:*.csv"],
+            theme="evtui-dark",
+        )
+        engine = Engine(settings)
+        app = EvtuiApp(engine, theme=settings.theme)
+        async with app.run_test(size=(160, 45)) as pilot:
             while engine.receiver is None:
                 await pilot.pause(0.05)
-            for n in range(12):
-                await engine.ingest(chain(n))
-            while len(app.query_one(EventList).buffer.rows) < 24:
-                await pilot.pause(0.05)
-            await pilot.press("k", "k", "k")
-            await pilot.pause(0.3)
+            for name in ("north", "south", "west"):
+                shutil.copy(SAMPLES / "data" / "sales.csv", root / "inbox" / f"{name}.csv")
+                await pilot.pause(0.3)
+            while True:
+                runs = await engine.runner.runs.list_runs(limit=10)
+                if len(runs) == 6 and all(run.is_final for run in runs):
+                    break
+                await pilot.pause(0.1)
+            await pilot.pause(1.5)
+            await pilot.press("4")
+            await pilot.pause(0.5)
             app.save_screenshot(str(OUT))
     print(f"wrote {OUT}")
 
