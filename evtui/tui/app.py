@@ -115,6 +115,7 @@ class EvtuiApp(DetailRoutes, App[None]):
             self.exit(return_code=1, message=f"evtui could not start: {error}")
             return
         main = self.main
+        await main.ready.wait()
         if source.stats().get("address") != NOT_LISTENING:
             main.query_one(EventList).empty_hint = send_hint(source.api_url)
         self._show_status()
@@ -129,7 +130,8 @@ class EvtuiApp(DetailRoutes, App[None]):
             main.take(batch)
 
     def _show_status(self) -> None:
-        self.main.query_one(StatusBar).show(self.source.stats())
+        for bar in self.main.query(StatusBar):  # none while the app is closing
+            bar.show(self.source.stats())
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:

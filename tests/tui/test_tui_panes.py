@@ -81,8 +81,8 @@ async def test_a_triggered_run_shows_in_every_pane(panes: Panes) -> None:
     await panes.until(completed, "the run to show as Completed")
     [run] = panes.rows(RunsPane)
     assert run[1] == "greet"
-    assert run[5].endswith("█")  # ran just now: the right edge of the last hour
-    assert run[6] == "⚡ greet new files"
+    assert run[5] == "⚡ greet new files"
+    assert run[6].endswith("█")  # ran just now: the right edge of the last hour
     [firing] = panes.rows(FiringsPane)
     assert firing[1:] == ["greet new files", "run-flow ✓", "file.created"]
     [automation] = panes.rows(AutomationsPane)

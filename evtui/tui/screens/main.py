@@ -105,6 +105,8 @@ class MainScreen(Screen[None]):
         self._refresh_due = False
         self._refresh_scheduled = False
         self._last_refresh = 0.0
+        self.ready = asyncio.Event()
+        """Set once every pane is mounted: the app feeds the panes only then."""
         self._counts_until = 0.0
         """Until then, events that may move a trigger's count are recent: each tick re-reads
         the automations (the evaluator counts them a moment after the TUI sees them)."""
@@ -130,8 +132,12 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#pane-tabs", Tabs).can_focus = False
         self._layout_for(self.app.size.width, self.app.size.height)
-        self.call_after_refresh(self.action_focus_pane, 1)
+        self.call_after_refresh(self._mounted)
         self.set_interval(TICK_SECONDS, self._tick, name="panes-tick")
+
+    def _mounted(self) -> None:
+        self.action_focus_pane(1)
+        self.ready.set()
 
     # -- layout and focus -----------------------------------------------------------------
 

@@ -1,5 +1,5 @@
-"""The Runs pane: each flow run with its state (coloured), flow, start, duration, a bar of
-when it ran in the last hour (a small Gantt chart, redrawn each second) and its cause.
+"""The Runs pane: each flow run with its state (coloured), flow, start, duration, cause,
+and a bar of when it ran in the last hour (a small Gantt chart, redrawn each second).
 
 `c` cancels and `r` reruns the selected run, `enter` opens it; moving the cursor tells the
 screen which run the Logs pane should follow.
@@ -23,7 +23,7 @@ from evtui.tui.widgets.keyed_table import KeyedTable, Rows
 from evtui.tui.widgets.pane import Pane
 from evtui.tui.widgets.pane_cells import clock, coloured
 
-COLUMNS = ("STATE", "FLOW", "RUN", "STARTED", "TIME", "LAST HOUR", "CAUSE")
+COLUMNS = ("STATE", "FLOW", "RUN", "STARTED", "TIME", "CAUSE", "LAST HOUR")
 TIMELINE_CELLS = 12
 TIMELINE_SECONDS = 3600.0
 
@@ -110,8 +110,8 @@ class RunsPane(Pane):
                 cell(run["name"]),
                 clock(run.get("started") or run.get("created")),
                 run_duration(run, now),
-                coloured(self.app, timeline(run, now), run["state"]),
                 cell(cause_text(run.get("cause") or {}, self.automation_names)),
+                coloured(self.app, timeline(run, now), run["state"]),
             )
         if self.table.sync(rows) and len(rows) and self.table.selected_key:
             self.post_message(self.Highlighted(self.table.selected_key))
