@@ -27,7 +27,7 @@ from evtui.tui.widgets.automations_pane import AutomationsPane
 from evtui.tui.widgets.event_list import EventList
 from evtui.tui.widgets.event_pane import EventPane
 from evtui.tui.widgets.firings_pane import FiringsPane
-from evtui.tui.widgets.logs_pane import FollowLog
+from evtui.tui.widgets.logs_pane import FollowLog, LogsPane
 from evtui.tui.widgets.runs_pane import RunsPane, timeline
 
 
@@ -245,3 +245,20 @@ def test_the_runs_timeline_places_each_run_in_the_last_hour() -> None:
     assert timeline(run(3 * 60 * minutes, None), now) == "████████████"
     assert timeline(run(3 * 60 * minutes, 2 * 60 * minutes), now) == "············"
     assert timeline({"started": None}, now) == "············"
+
+
+async def test_scrolling_up_in_the_logs_pauses_and_counts_new_lines(panes: Panes) -> None:
+    run = await panes.source.start_run("greet", {"name": "ada", "lines": 60})
+    log = panes.app.main.query_one(FollowLog)
+    await panes.until(lambda: log.line_count >= 60, "the run's lines")
+    assert log.scroll_y == log.max_scroll_y
+    await panes.pilot.press("5", "k")
+    assert not log.following
+    log.add(["13:00:00 INFO    one more", "13:00:00 INFO    and another"])
+    state = panes.app.main.query_one("#logs-state")
+    await panes.until(lambda: "+2 new" in str(state.render()), "the +2 new marker")
+    assert log.scroll_y < log.max_scroll_y
+    await panes.pilot.press("G")
+    assert log.following
+    assert "new" not in str(state.render())
+    assert run["id"] == panes.app.main.query_one(LogsPane).run_id
