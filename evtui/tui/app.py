@@ -26,6 +26,7 @@ from textual.worker import Worker, WorkerState
 
 from evtui.engine import Engine
 from evtui.server.receiver import ReceiverError
+from evtui.tui.commands import SelectionCommands
 from evtui.tui.keymap import apply_keymap
 from evtui.tui.screens.detail import EventDetailScreen
 from evtui.tui.screens.help import HelpScreen, help_rows
@@ -59,7 +60,7 @@ class EvtuiApp(DetailRoutes, App[None]):
     `OpenFiring` requests from the panes open the detail screens (`DetailRoutes`)."""
 
     TITLE = "evtui"
-    COMMANDS = App.COMMANDS | {ThemeCommands}
+    COMMANDS = App.COMMANDS | {ThemeCommands, SelectionCommands}
 
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
