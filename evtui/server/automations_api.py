@@ -36,6 +36,7 @@ from evtui.automations import templating
 from evtui.automations.backtest import backtest
 from evtui.automations.explain import EventNotFound, explain
 from evtui.automations.filters import AutomationQuery
+from evtui.automations.live import live_automations
 from evtui.automations.models import Automation, AutomationCreate
 from evtui.automations.replay import replay_of
 from evtui.automations.store import (
@@ -214,6 +215,12 @@ def automations_router(engine: Engine) -> APIRouter:
         if end < request.start:
             raise http_error(422, "end is before start", ["body", "end"])
         return jsonable_encoder(await backtest(engine, automation, request.start, end))
+
+    @router.get("/automations/live")
+    async def live() -> list[dict[str, Any]]:
+        """Every automation with its live buckets, fire count and rate-cap pause (the TUI's
+        Automations pane in one request)."""
+        return await live_automations(engine)
 
     @router.get("/automations/{id:uuid}/state")
     async def automation_state(id: UUID) -> list[Any]:

@@ -15,6 +15,7 @@ import pytest
 from polling import until
 from tui_helpers import screen_lines
 
+from evtui.automations.rate_cap import RateCap
 from evtui.engine import Engine
 from evtui.events import Event, now_utc
 from evtui.settings import Settings
@@ -119,6 +120,27 @@ async def test_automations_runs_logs_firings_and_lineage_over_http(
     assert rerun["cause"]["kind"] == "rerun"
     with pytest.raises(SourceError, match="no flow run"):
         await remote.run("nope")
+
+
+async def test_a_rate_capped_automation_says_why_over_http(
+    remote: RemoteSource, served: Engine
+) -> None:
+    served.actions.rate_cap = RateCap(limit=2, seconds=60)
+    saved = await remote.save_automation(
+        {**AUTOMATION, "actions": [{"type": "do-nothing"}], "name": "runaway"}
+    )
+    arrival = {"event": "person.arrived", "resource": {"prefect.resource.id": "door.front"}}
+    for _ in range(3):
+        await remote.emit(arrival)
+
+    async def paused() -> dict | None:
+        [automation] = await remote.automations()
+        return automation if automation["paused"] else None
+
+    automation = await until(paused, what="the rate cap to pause the automation")
+    assert (automation["id"], automation["enabled"]) == (saved["id"], False)
+    assert automation["paused"] == "rate cap: 2 firings in 60 s"
+    assert automation["fired"] == 3
 
 
 async def test_events_stored_and_live_and_replayed(remote: RemoteSource, served: Engine) -> None:
