@@ -49,7 +49,7 @@ def test_a_filter_selects_rows_and_follows_new_and_dropped_events() -> None:
 def test_index_of_seq_finds_the_row_or_the_nearest_older() -> None:
     buffer = EventBuffer(capacity=10)
     buffer.extend(stored(0, 2, "a") + stored(2, 2, "b") + stored(4, 2, "a"))
-    buffer.set_matcher(parse_filter("a"))
+    buffer.set_matcher(parse_filter("a*"))
     assert seqs(buffer) == [1, 2, 5, 6]
     assert buffer.index_of_seq(5) == 2
     assert buffer.index_of_seq(4) == 1

@@ -227,7 +227,7 @@ async def test_run_a_flow_shows_bad_parameters_inline_and_stays_open(panes: Pane
     await panes.pilot.press("ctrl+s")
     await panes.until(lambda: panes.app.screen is not form, "the form to close")
     [run] = await panes.source.runs()
-    assert (run["flow"], run["parameters"]) == ("greet", {"name": "ada", "lines": "1"})
+    assert (run["flow"], run["parameters"]) == ("greet", {"name": "ada", "lines": 1})
     assert run["cause"]["kind"] == "manual"
     await panes.until(lambda: bool(panes.rows(RunsPane)), "the run in the pane")
 

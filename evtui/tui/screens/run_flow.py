@@ -3,7 +3,8 @@
 Parameters are checked against the flow's parameter schema before the run is asked for: a
 name the flow does not take, or a required one left out, is shown under the field with the
 parameter's name, and the form stays open until the run starts or the user leaves with `esc`.
-Values typed as `key=value` are strings; the run converts them as Prefect does ("5" -> 5).
+A `key=value` value is read as `evtui run -p` reads it: JSON when it parses (`n=3` is the
+number 3, `on=true` a boolean, `xs=[1, 2]` a list), else the text itself (`name=ada`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Select, Static, TextArea
 
+from evtui.commands.runs import parse_value
 from evtui.tui.source import SourceError
 
 Json = dict[str, Any]
@@ -29,7 +31,8 @@ class ParameterProblem(ValueError):
 
 
 def parse_parameters(text: str) -> Json:
-    """A JSON object, or `key=value` lines (blank lines and `#` comments skipped)."""
+    """A JSON object, or `key=value` lines (blank lines and `#` comments skipped), each value
+    read as the CLI reads it (`parse_value`)."""
     stripped = text.strip()
     if stripped.startswith("{"):
         try:
@@ -48,7 +51,7 @@ def parse_parameters(text: str) -> Json:
         key, sep, value = line.partition("=")
         if not sep or not key.strip():
             raise ParameterProblem(f"line {number}: expected name=value, got {line.strip()!r}")
-        parameters[key.strip()] = value.strip()
+        parameters[key.strip()] = parse_value(value.strip())
     return parameters
 
 

@@ -19,7 +19,7 @@ from evtui.tui.source import SourceError
 from evtui.tui.widgets.event_list import EventList
 from evtui.tui.widgets.pane import Pane
 
-FILTER_HINT = "event glob (file.*) or resource:GLOB; enter keeps it, esc clears"
+FILTER_HINT = 'file.*  word  "some text"  resource:GLOB  label=value; enter keeps it, esc clears'
 
 
 def pane_state(event_list: EventList) -> Content:
@@ -54,7 +54,7 @@ class EventPane(Pane):
             "open_filter",
             "Filter",
             id="events.filter",
-            tooltip="Filter by event name glob, or resource:GLOB for the resource id",
+            tooltip="Event name glob, free text, resource:GLOB, label=value (syntax below)",
             priority=True,
         ),
         Binding("enter", "keep_filter", "Keep filter", id="events.keep-filter", priority=True),
