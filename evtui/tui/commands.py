@@ -2,7 +2,8 @@
 
 k9s-style, the palette offers "run: cancel NAME", "run: rerun NAME", "automation: disable
 NAME", "event: replay NAME" and so on for the row selected in each pane, plus "flow: run…".
-Each command is the pane's own key action (`c`, `r`, `space`, `d`, `R`, `x`), so the palette
+Each command is the pane's own key action (`c`, `r`, `space`, `e`, `y`, `d`, `R`, `x`, `n`), so
+the palette
 and the keys can never disagree.
 """
 
@@ -28,7 +29,10 @@ Command = tuple[str, Callable[[], object], str]
 
 def selection_commands(main: MainScreen) -> list[Command]:
     """The commands for each pane's selected row (none for a pane with nothing selected)."""
-    commands: list[Command] = [("flow: run…", main.action_run_flow, "start a run of a flow")]
+    commands: list[Command] = [
+        ("flow: run…", main.action_run_flow, "start a run of a flow"),
+        ("event: emit…", main.action_emit_event, "send a test event (a copy of the selected one)"),
+    ]
     runs = main.query_one(RunsPane)
     run = next((r for r in runs.runs if r["id"] == runs.table.selected_key), None)
     if run is not None:
@@ -47,6 +51,8 @@ def selection_commands(main: MainScreen) -> list[Command]:
         name = automation["name"]
         commands += [
             (f"automation: {toggle} {name}", automations.action_toggle, ""),
+            (f"automation: edit {name}", automations.action_edit, "in the trigger editor"),
+            (f"automation: duplicate {name}", automations.action_duplicate, "an unsaved copy"),
             (f"automation: delete {name}", automations.action_delete, "asks first"),
         ]
     events = main.query_one(EventPane)

@@ -29,6 +29,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Tab, Tabs
 
 from evtui.store.rows import StoredEvent
+from evtui.tui.screens.automation_editor import AutomationEditor
+from evtui.tui.screens.emit_event import EmitEventScreen, EventForm
 from evtui.tui.screens.run_flow import RunFlowScreen
 from evtui.tui.widgets.automations_pane import AutomationsPane
 from evtui.tui.widgets.event_pane import EventPane
@@ -70,6 +72,15 @@ class MainScreen(Screen[None]):
         Binding("tab", "cycle(1)", "Next pane", id="main.next-pane", show=False),
         Binding("shift+tab", "cycle(-1)", "Previous pane", id="main.previous-pane", show=False),
         Binding("x", "run_flow", "Run flow", id="main.run-flow"),
+        Binding("n", "new_automation", "New automation", id="main.new-automation"),
+        Binding(
+            "E",
+            "emit_event",
+            "Emit event",
+            id="main.emit-event",
+            tooltip="Send a test event (a copy of the selected one)",
+            show=False,
+        ),
     ]
 
     DEFAULT_CSS = """
@@ -267,6 +278,9 @@ class MainScreen(Screen[None]):
 
     # -- actions --------------------------------------------------------------------------
 
+    def action_new_automation(self) -> None:
+        self.app.push_screen(AutomationEditor())
+
     @work(exclusive=True, group="run-flow-form", exit_on_error=False)
     async def action_run_flow(self) -> None:
         flows = await self.app.source.flows()  # type: ignore[attr-defined]
@@ -276,6 +290,12 @@ class MainScreen(Screen[None]):
         run = await self.app.push_screen_wait(RunFlowScreen(flows))
         if run is not None:
             self.notify(f"started {run['flow']} as {run['name']}", title="Run")
+
+    def action_emit_event(self) -> None:
+        """The emit form, filled from the selected event when the Events pane has one."""
+        selected = self.query_one(EventPane).event_list.selected
+        form = EventForm.copy_of(selected.event) if selected is not None else None
+        self.app.push_screen(EmitEventScreen(form))
 
 
 def now() -> datetime:
