@@ -70,6 +70,20 @@ def _engine_options() -> argparse.ArgumentParser:
         metavar="DIR[:PATTERN]",
         help="emit file.created/modified/deleted for files in DIR (repeatable)",
     )
+    group.add_argument(
+        "--watch-db",
+        action="append",
+        metavar="URL",
+        help="emit db.row.inserted/updated/deleted for changes in a PostgreSQL database "
+        "(postgresql://USER@HOST/DB; repeatable, each followed by --tables)",
+    )
+    group.add_argument(
+        "--tables",
+        action="append",
+        metavar="A,B",
+        help="the tables the preceding --watch-db delivers (triggers from `evtui db "
+        "install-triggers`)",
+    )
     return parent
 
 
@@ -134,9 +148,9 @@ def _command_groups() -> list[Callable[[Any, argparse.ArgumentParser], None]]:
     A group's `register(commands, client_options)` adds parsers to `commands`, passing
     `client_options` as a parent to those that talk to a running evtui.
     """
-    from evtui.commands import automations, runs, webhooks
+    from evtui.commands import automations, db, runs, webhooks
 
-    return [runs.register, webhooks.register, automations.register]
+    return [runs.register, webhooks.register, automations.register, db.register]
 
 
 def _flag(args: argparse.Namespace, name: str) -> Any:
@@ -146,7 +160,19 @@ def _flag(args: argparse.Namespace, name: str) -> Any:
 def _engine_settings(args: argparse.Namespace) -> Settings:
     names = ("host", "port", "db", "api_key", "flows", "automations", "watch", "theme")
     flags = {name: _flag(args, name) for name in names}
+    flags["watch_db"] = _watch_db(_flag(args, "watch_db"), _flag(args, "tables"))
     return load_settings(flags, config_file=_flag(args, "config"))
+
+
+def _watch_db(urls: list[str] | None, tables: list[str] | None) -> list[dict[str, str]] | None:
+    """Pair each `--watch-db URL` with its `--tables`, in the order given."""
+    if not urls and not tables:
+        return None
+    if len(urls or []) != len(tables or []):
+        raise UsageError("--watch-db: give --tables A,B after each --watch-db URL")
+    return [
+        {"url": url, "tables": names} for url, names in zip(urls or [], tables or [], strict=True)
+    ]
 
 
 def client_for(args: argparse.Namespace) -> ApiClient:

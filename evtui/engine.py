@@ -32,6 +32,7 @@ from evtui.flows.registry import FlowRegistry
 from evtui.flows.runner import Runner
 from evtui.settings import SAMPLE_INBOX, Settings, SettingsError
 from evtui.sources import FileWatcher, WatchSpec
+from evtui.sources.db_source import DbSource
 from evtui.store import Store, WriteOutcome
 from evtui.store.retention import RetentionPolicy, run_retention
 from evtui.store.rows import StoredEvent
@@ -91,6 +92,7 @@ class Engine:
         self._background: list[asyncio.Task[None]] = []
         self.store.add_commit_listener(self._on_commit)
         self.watcher = self._file_watcher(settings)
+        self.db_sources: list[DbSource] = self._postgres_sources(settings)
         self.webhooks = WebhookStore(self.store, settings.webhooks)
         self.automations = AutomationStore(self)
         self.automation_files = AutomationFolders(self.automations, settings.automation_dirs)
@@ -119,6 +121,22 @@ class Engine:
             announce_existing=settings.announce_existing,
         )
 
+    def _postgres_sources(self, settings: Settings) -> list[DbSource]:
+        """The `watch_db` entries, checked here; an unreachable database does not stop evtui.
+
+        Imported only when configured: the driver is not loaded for evtui without databases.
+        """
+        if not settings.watch_db:
+            return []
+        from evtui.sources.postgres.source import PostgresSource
+        from evtui.sources.postgres.spec import DbWatchSpec
+
+        try:
+            specs = [DbWatchSpec.parse(entry, i) for i, entry in enumerate(settings.watch_db)]
+        except ValueError as error:
+            raise SettingsError(str(error)) from None
+        return [PostgresSource(spec, self.ingest) for spec in specs]
+
     # -- life cycle ---------------------------------------------------------------------
 
     async def start(self) -> None:
@@ -135,6 +153,8 @@ class Engine:
             await self.automation_files.start()
             if self.watcher is not None:
                 await self.watcher.start()
+            for source in self.db_sources:
+                await source.start()
         except BaseException:
             await self.stop()
             raise
@@ -153,6 +173,8 @@ class Engine:
         await self.automation_files.stop()
         if self.watcher is not None:
             await self.watcher.stop()
+        for source in self.db_sources:
+            await source.stop()
         if self.receiver is not None:
             await self.receiver.stop()
             self.receiver = None
@@ -243,6 +265,7 @@ class Engine:
             "subscribers": [vars(s) for s in self.bus.stats()],
             "watcher": vars(self.watcher.stats) if self.watcher is not None else None,
             "watching": [spec.display() for spec in self.watcher.specs] if self.watcher else [],
+            "db_sources": [source.stats() for source in self.db_sources],
             "flow_file_errors": {str(p): e for p, e in self.registry.errors().items()},
             "automation_file_errors": {
                 str(p): e for p, e in self.automation_files.errors().items()

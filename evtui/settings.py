@@ -89,6 +89,9 @@ class Settings(BaseModel):
     """A new or changed file is announced once its size and mtime held still this long."""
     announce_existing: bool = False
     """Emit `file.created` at start for files already present in watched folders."""
+    watch_db: list[dict[str, Any]] = Field(default_factory=list)
+    """PostgreSQL databases whose row changes become events (`--watch-db URL --tables a,b`,
+    `[[watch_db]]` tables with `url`, `tables`, optional `name`); see `evtui/sources/postgres/`."""
     theme: str | None = None
     """TUI theme by name (`themes/` files and the user's); unset: the last one chosen."""
     keys: dict[str, str] = Field(default_factory=dict)

@@ -1,12 +1,17 @@
-"""A real FileWatcher over a folder in tmp_path, feeding a list-collecting ingest."""
+"""A real FileWatcher over a folder in tmp_path, feeding a list-collecting ingest; a real
+PostgreSQL server for the database sources."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import itertools
+import os
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 from file_helpers import Collector
+from pg_server import PostgresServer, unavailable_reason
 
 from evtui.sources import FileWatcher, WatchSpec
 
@@ -30,3 +35,32 @@ async def watching(inbox: Path, collector: Collector) -> AsyncIterator[FileWatch
     await watcher.start()
     yield watcher
     await watcher.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    """One real PostgreSQL server for the session (see `pg_server.py`).
+
+    Skipped only where none can be started; under CI (`CI` set) that is a failure instead,
+    since `.ci/run` installs the server.
+    """
+    reason = unavailable_reason()
+    if reason is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the PostgreSQL tests: {reason}")
+        pytest.skip(reason)
+    server = PostgresServer.start()
+    yield server
+    server.stop()
+
+
+_databases = itertools.count()
+
+
+@pytest.fixture
+def pg_url(pg_server: PostgresServer) -> str:
+    """A fresh, empty database on the session's server, as a connection URL."""
+    name = f"test_{next(_databases)}"
+    with psycopg.connect(pg_server.url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return pg_server.url_for(name)

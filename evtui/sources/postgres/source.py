@@ -1,0 +1,257 @@
+"""The PostgreSQL source: outbox rows become events, and are deleted only once stored.
+
+One connection per watched database, in autocommit mode. The loop: read the oldest outbox rows
+of the watched tables (by id, `batch_size` at a time), `ingest` them as events (which returns
+once the store has committed them), delete exactly those rows, and repeat until none are left;
+then wait for a `NOTIFY` (or `POLL_SECONDS`, in case one was missed) and start over. Rows
+written while evtui was stopped are simply there at start. A row is never deleted before its
+event is stored, and its event id is fixed by the row, so a crash or a dropped connection
+between the two can only deliver it again, which the store's dedupe absorbs.
+
+Nothing here stops evtui: an unreachable database, missing rights, a missing trigger or table
+becomes one message (logged once, shown in `stats`) and the source retries with backoff, so a
+database that comes back, or a trigger installed later, is picked up without a restart.
+Ordering: rows are delivered in outbox id order, which within a transaction is the order of
+its changes; a transaction that commits after another with higher ids is delivered after it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import psycopg
+
+from evtui.events import Event
+from evtui.sources.postgres.changes import (
+    SELECT_COLUMNS,
+    Database,
+    OutboxRow,
+    change_event,
+    display_host,
+)
+from evtui.sources.postgres.install import CHANNEL, TRIGGER
+from evtui.sources.postgres.spec import DbWatchSpec, redact
+
+log = logging.getLogger(__name__)
+
+Ingest = Callable[[list[Event]], Awaitable[object]]
+
+CONNECT_TIMEOUT = 5
+"""Seconds to wait for the server before counting the attempt as failed."""
+POLL_SECONDS = 5.0
+"""Longest wait for a notification before reading the outbox anyway."""
+STOP_SECONDS = 10.0
+"""How long `stop` lets a batch being stored finish before cancelling it."""
+
+
+class SourceProblem(RuntimeError):
+    """The database is reachable but not usable as configured; the message says what to do."""
+
+
+class PostgresSource:
+    """Delivers the outbox of one database (`DbWatchSpec`) to `ingest`."""
+
+    first_retry = 0.5
+    """Seconds before the first reconnection; doubled after each failure up to `max_retry`."""
+    max_retry = 30.0
+
+    def __init__(self, spec: DbWatchSpec, ingest: Ingest) -> None:
+        self.spec = spec
+        self._ingest = ingest
+        self._task: asyncio.Task[None] | None = None
+        self._attempted = asyncio.Event()
+        self._stopping = False
+        self._storing = False
+        self._connected = False
+        self._delivered = 0
+        self._lag: int | None = None
+        self._error: str | None = None
+        self._tables: list[str] = []
+
+    @property
+    def name(self) -> str:
+        return self.spec.label
+
+    @property
+    def kind(self) -> str:
+        return "postgresql"
+
+    def stats(self) -> dict[str, Any]:
+        """For `GET /api/stats` (`db_sources`) and the status bar."""
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "lag": self._lag,
+            "delivered": self._delivered,
+            "error": self._error,
+            "connected": self._connected,
+            "tables": list(self.spec.tables),
+        }
+
+    async def start(self) -> None:
+        """Start delivering; returns after the first connection attempt, failed or not."""
+        if self._task is not None:
+            return
+        self._stopping = False
+        self._task = asyncio.create_task(self._run(), name=f"evtui-db-{self.name}")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._attempted.wait(), CONNECT_TIMEOUT + 1)
+
+    async def stop(self) -> None:
+        """Stop; a batch being stored gets `STOP_SECONDS` to be stored and deleted."""
+        if self._task is None:
+            return
+        self._stopping = True
+        if not self._storing:
+            self._task.cancel()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), STOP_SECONDS)
+        except (TimeoutError, asyncio.CancelledError):
+            self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await self._task
+        self._task = None
+
+    # -- the connection loop ----------------------------------------------------------------
+
+    async def _run(self) -> None:
+        delay = self.first_retry
+        while not self._stopping:
+            try:
+                async with await psycopg.AsyncConnection.connect(
+                    self.spec.url,
+                    autocommit=True,
+                    connect_timeout=CONNECT_TIMEOUT,
+                    application_name=f"evtui {self.name}"[:63],
+                ) as conn:
+                    database = await self._check(conn)
+                    await conn.execute(f"LISTEN {CHANNEL}")
+                    self._connected, delay = True, self.first_retry
+                    if self._error is not None:
+                        log.info("%s: connected again", self.name)
+                    self._error = None
+                    self._attempted.set()
+                    await self._follow(conn, database)
+            except Exception as error:
+                message = describe(error, self.spec)
+                if message != self._error:
+                    log.error("%s (retrying)", message)
+                self._error = message
+            finally:
+                self._connected = False
+            self._attempted.set()
+            if self._stopping:
+                return
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self.max_retry)
+
+    async def _check(self, conn: psycopg.AsyncConnection[Any]) -> Database:
+        """The outbox's id, and each watched table resolved and carrying the trigger."""
+        install = redact(self.spec.url)
+        hint = f"run `evtui db install-triggers {install} --tables {','.join(self.spec.tables)}`"
+        cursor = await conn.execute("SELECT to_regclass('evtui.outbox') IS NOT NULL")
+        found = await cursor.fetchone()
+        if not (found and found[0]):
+            raise SourceProblem(f"database {conn.info.dbname} has no evtui outbox: {hint}")
+        tables = []
+        for name in self.spec.tables:
+            cursor = await conn.execute(
+                """
+                SELECT n.nspname || '.' || c.relname,
+                       EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND t.tgname = %s)
+                FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE c.oid = to_regclass(%s)
+                """,
+                (TRIGGER, name),
+            )
+            row = await cursor.fetchone()
+            if row is None:
+                raise SourceProblem(f"table {name!r} does not exist in {conn.info.dbname}")
+            if not row[1]:
+                raise SourceProblem(f"table {row[0]} has no evtui trigger: {hint}")
+            tables.append(row[0])
+        cursor = await conn.execute(
+            "SELECT has_table_privilege('evtui.outbox', 'SELECT, DELETE'), current_user"
+        )
+        rights = await cursor.fetchone()
+        if rights is not None and not rights[0]:
+            raise SourceProblem(
+                f"role {rights[1]} may not read and delete evtui.outbox: "
+                f"GRANT USAGE ON SCHEMA evtui, SELECT, DELETE ON evtui.outbox TO {rights[1]}"
+            )
+        cursor = await conn.execute("SELECT id FROM evtui.install")
+        install_row = await cursor.fetchone()
+        if install_row is None:
+            raise SourceProblem(f"the evtui outbox in {conn.info.dbname} is incomplete: {hint}")
+        self._tables = tables
+        info = conn.info
+        return Database(display_host(info.host, info.port), info.dbname, install_row[0])
+
+    async def _follow(self, conn: psycopg.AsyncConnection[Any], database: Database) -> None:
+        while not self._stopping:
+            await self._drain(conn, database)
+            async for _ in conn.notifies(timeout=POLL_SECONDS, stop_after=1):
+                pass
+
+    async def _drain(self, conn: psycopg.AsyncConnection[Any], database: Database) -> None:
+        """Deliver outbox rows until none of the watched tables' are left."""
+        batch_size = self.spec.batch_size
+        while not self._stopping:
+            cursor = await conn.execute(
+                f"SELECT {SELECT_COLUMNS} FROM evtui.outbox "
+                "WHERE table_schema || '.' || table_name = ANY(%s) ORDER BY id LIMIT %s",
+                (self._tables, batch_size),
+            )
+            rows = [OutboxRow(*row) for row in await cursor.fetchall()]
+            if not rows:
+                self._lag = 0
+                return
+            events = [change_event(database, row, self.name) for row in rows]
+            self._storing = True
+            try:
+                await self._store(events)
+                await conn.execute(
+                    "DELETE FROM evtui.outbox WHERE id = ANY(%s)", ([row.id for row in rows],)
+                )
+            finally:
+                self._storing = False
+            self._delivered += len(rows)
+            self._lag = await self._count(conn) if len(rows) == batch_size else 0
+
+    async def _store(self, events: list[Event]) -> None:
+        """Ingest until it succeeds (an overloaded store asks to retry later)."""
+        while True:
+            try:
+                await self._ingest(events)
+                return
+            except Exception as error:
+                delay = getattr(error, "retry_after", None) or self.first_retry
+                log.warning("%s: events not stored (%s); retrying", self.name, error)
+                await asyncio.sleep(min(float(delay), self.max_retry))
+
+    async def _count(self, conn: psycopg.AsyncConnection[Any]) -> int:
+        cursor = await conn.execute(
+            "SELECT count(*) FROM evtui.outbox WHERE table_schema || '.' || table_name = ANY(%s)",
+            (self._tables,),
+        )
+        row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+
+def describe(error: Exception, spec: DbWatchSpec) -> str:
+    """One line naming the source and what went wrong."""
+    where = f"watch_db {spec.label}"
+    if isinstance(error, SourceProblem):
+        return f"{where}: {error}"
+    if isinstance(error, psycopg.errors.InsufficientPrivilege):
+        return f"{where}: permission denied: {error.diag.message_primary}"
+    if isinstance(error, psycopg.OperationalError):
+        reason = str(error).strip().splitlines()[-1] if str(error).strip() else "no reason given"
+        return f"{where}: cannot connect or lost the connection: {reason}"
+    if isinstance(error, psycopg.Error):
+        return f"{where}: {type(error).__name__}: {error.diag.message_primary or error}"
+    return f"{where}: {type(error).__name__}: {error}"
