@@ -62,5 +62,5 @@ def pg_url(pg_server: PostgresServer) -> str:
     """A fresh, empty database on the session's server, as a connection URL."""
     name = f"test_{next(_databases)}"
     with psycopg.connect(pg_server.url, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
+        conn.execute(f"CREATE DATABASE {name} STRATEGY = FILE_COPY")
     return pg_server.url_for(name)

@@ -47,9 +47,7 @@ CREATE TABLE IF NOT EXISTS evtui.outbox (
 );
 """
 
-_FUNCTION_DDL = """
-CREATE OR REPLACE FUNCTION evtui.capture() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $capture$
+_CAPTURE_BODY = """
 DECLARE
     cap integer := TG_ARGV[0]::integer;
     image json;
@@ -78,8 +76,14 @@ BEGIN
     PERFORM pg_notify('evtui_outbox', '');
     RETURN NULL;
 END
-$capture$;
 """
+
+_FUNCTION_DDL = (
+    "CREATE OR REPLACE FUNCTION evtui.capture() RETURNS trigger LANGUAGE plpgsql "
+    "SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $capture$"
+    + _CAPTURE_BODY
+    + "$capture$"
+)
 
 
 class InstallError(RuntimeError):
@@ -147,12 +151,11 @@ def install_triggers(
     with conn.transaction():
         resolved = [resolve_table(conn, name) for name in tables]
         try:
-            conn.execute(_TABLES_DDL)
-            conn.execute(_FUNCTION_DDL)
+            _install_outbox(conn)
         except psycopg.errors.InsufficientPrivilege as error:
             raise InstallError(
-                f"cannot create the schema {SCHEMA} and its outbox: {error.diag.message_primary}"
-                " (connect as a role with CREATE on the database)"
+                f"cannot set up the schema {SCHEMA} (outbox, trigger function): "
+                f"{error.diag.message_primary} (connect as a role with CREATE on the database)"
             ) from None
         for table in resolved:
             arguments = sql.SQL(", ").join(sql.Literal(str(v)) for v in (row_cap, *table.key))
@@ -174,6 +177,26 @@ def install_triggers(
                     f"{error.diag.message_primary} (connect as the table's owner)"
                 ) from None
     return resolved
+
+
+def _install_outbox(conn: psycopg.Connection) -> None:
+    """Create what is missing; replace the function only when this evtui's differs.
+
+    Skipping what is already in place (looked up in the catalogs, which anyone may read) lets
+    a table's owner add its trigger to an outbox that someone with more rights installed.
+    """
+    outbox = conn.execute(
+        "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = 'evtui' AND c.relname = 'outbox'"
+    ).fetchone()
+    if outbox is None:
+        conn.execute(_TABLES_DDL)
+    current = conn.execute(
+        "SELECT p.prosrc FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+        "WHERE n.nspname = 'evtui' AND p.proname = 'capture' AND p.pronargs = 0"
+    ).fetchone()
+    if current is None or current[0] != _CAPTURE_BODY:
+        conn.execute(_FUNCTION_DDL)
 
 
 def triggered_tables(conn: psycopg.Connection) -> list[str]:
