@@ -32,6 +32,7 @@ def selection_commands(main: MainScreen) -> list[Command]:
     commands: list[Command] = [
         ("flow: run…", main.action_run_flow, "start a run of a flow"),
         ("event: emit…", main.action_emit_event, "send a test event (a copy of the selected one)"),
+        ("runs: timeline", main.action_runs_timeline, "the last hour's runs as bars over time"),
     ]
     runs = main.query_one(RunsPane)
     run = next((r for r in runs.runs if r["id"] == runs.table.selected_key), None)

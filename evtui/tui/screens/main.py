@@ -32,6 +32,7 @@ from evtui.store.rows import StoredEvent
 from evtui.tui.screens.automation_editor import AutomationEditor
 from evtui.tui.screens.emit_event import EmitEventScreen, EventForm
 from evtui.tui.screens.run_flow import RunFlowScreen
+from evtui.tui.screens.runs_timeline import RunsTimelineScreen
 from evtui.tui.widgets.automations_pane import AutomationsPane
 from evtui.tui.widgets.event_pane import EventPane
 from evtui.tui.widgets.firings_pane import FiringsPane
@@ -79,6 +80,14 @@ class MainScreen(Screen[None]):
             "Emit event",
             id="main.emit-event",
             tooltip="Send a test event (a copy of the selected one)",
+            show=False,
+        ),
+        Binding(
+            "T",
+            "runs_timeline",
+            "Runs timeline",
+            id="main.runs-timeline",
+            tooltip="The last hour's runs as bars over time",
             show=False,
         ),
     ]
@@ -296,6 +305,9 @@ class MainScreen(Screen[None]):
         selected = self.query_one(EventPane).event_list.selected
         form = EventForm.copy_of(selected.event) if selected is not None else None
         self.app.push_screen(EmitEventScreen(form))
+
+    def action_runs_timeline(self) -> None:
+        self.app.push_screen(RunsTimelineScreen())
 
 
 def now() -> datetime:
