@@ -198,6 +198,16 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX ix_automation_actions_firing ON automation_actions (firing_id, action_index);
     """,
+    # 9: where each polled source (`evtui/sources/sql_poll/`) has got to: the cursor value of
+    # the last row whose event is committed, as tagged JSON (`{"int": 42}`, `{"datetime":
+    # "..."}`) so it is bound back with its type. Written only after the events are stored.
+    """
+    CREATE TABLE source_cursors (
+        source TEXT PRIMARY KEY,
+        cursor TEXT NOT NULL,
+        updated INTEGER NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

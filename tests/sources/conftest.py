@@ -12,8 +12,10 @@ import psycopg
 import pytest
 from file_helpers import Collector
 from pg_server import PostgresServer, unavailable_reason
+from sql_poll_helpers import Landed, Warehouse
 
 from evtui.sources import FileWatcher, WatchSpec
+from evtui.store import Store
 
 
 @pytest.fixture
@@ -64,3 +66,16 @@ def pg_url(pg_server: PostgresServer) -> str:
     with psycopg.connect(pg_server.url, autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name} STRATEGY = FILE_COPY")
     return pg_server.url_for(name)
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Warehouse:
+    """A SQLite file with an empty `orders` table, for the polled SQL source."""
+    return Warehouse(tmp_path / "warehouse.db")
+
+
+@pytest.fixture
+async def landed(tmp_path: Path) -> AsyncIterator[Landed]:
+    """A real evtui store that polled events are ingested into."""
+    async with Store(tmp_path / "evtui.db") as store:
+        yield Landed(store)
