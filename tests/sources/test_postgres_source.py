@@ -17,7 +17,6 @@ from evtui.events import Event
 from evtui.settings import Settings
 from evtui.sources.postgres.install import install_triggers
 from evtui.sources.postgres.source import PostgresSource
-from evtui.store.rows import StoredEvent
 
 ORDERS = "CREATE TABLE orders (id serial PRIMARY KEY, customer text NOT NULL, amount numeric)"
 
@@ -50,21 +49,19 @@ def scalar(url: str, query: str) -> Any:
 
 
 @contextlib.asynccontextmanager
-async def watching(db: Path, url: str, tables: str = "orders") -> AsyncIterator[Engine]:
-    settings = Settings(db=db, port=0, watch_db=[{"url": url, "tables": tables, "name": "shop"}])
+async def watching(
+    db: Path, url: str, tables: str = "orders", batch_size: int = 2000
+) -> AsyncIterator[Engine]:
+    entry = {"url": url, "tables": tables, "name": "shop", "batch_size": batch_size}
+    settings = Settings(db=db, port=0, watch_db=[entry])
     async with Engine(settings, serve_http=False) as engine:
         yield engine
 
 
 async def stored(engine: Engine, count: int, timeout: float = 15.0) -> list[Event]:
     """Wait until `count` events are stored; return them in commit order."""
-
-    async def enough() -> list[StoredEvent]:
-        events = await engine.store.events_after(0, count + 10)
-        return events if len(events) >= count else []
-
-    events = await until(enough, timeout, f"{count} stored events")
-    return [row.event for row in events]
+    await holds(lambda: engine.store.stats.total >= count, f"{count} stored events", timeout)
+    return [row.event for row in await engine.store.events_after(0, count + 10)]
 
 
 def db_stats(engine: Engine) -> dict[str, Any]:
@@ -164,25 +161,24 @@ async def test_ten_thousand_inserts_in_one_transaction_arrive_in_commit_order(
         assert db_stats(engine)["delivered"] == 10_000
 
 
-async def test_a_killed_connection_reconnects_and_resumes_from_the_outbox(
+async def test_a_connection_killed_mid_stream_reconnects_and_resumes_from_the_outbox(
     tmp_path: Path, orders: str
 ) -> None:
-    async with watching(tmp_path / "e.db", orders) as engine:
-        sql(orders, "INSERT INTO orders (customer) SELECT 'a' || n FROM generate_series(1, 50) n")
-        await stored(engine, 50)
+    async with watching(tmp_path / "e.db", orders, batch_size=50) as engine:
+        sql(orders, "INSERT INTO orders (customer) SELECT 'c' || n FROM generate_series(1, 3000) n")
+        await holds(lambda: db_stats(engine)["delivered"] >= 100, "the stream under way")
         killed = scalar(
             orders,
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
             "WHERE application_name = 'evtui shop'",
         )
         assert killed == 1
-        sql(orders, "INSERT INTO orders (customer) SELECT 'b' || n FROM generate_series(1, 50) n")
-        events = await stored(engine, 100)
-        assert [e.payload["row"]["customer"] for e in events] == [
-            *(f"a{n}" for n in range(1, 51)),
-            *(f"b{n}" for n in range(1, 51)),
-        ]
+        sql(orders, "INSERT INTO orders (customer) VALUES ('after')")
+        events = await stored(engine, 3001)
+        expected = [*(f"c{n}" for n in range(1, 3001)), "after"]
+        assert [e.payload["row"]["customer"] for e in events] == expected
         await holds(lambda: db_stats(engine)["error"] is None, "reconnected")
+        await holds(lambda: db_stats(engine)["lag"] == 0, "lag 0")
 
 
 async def test_a_crash_between_store_and_delete_resends_and_the_store_keeps_one(
@@ -234,8 +230,8 @@ def pg_database(url: str) -> str:
     return urlsplit(url).path.lstrip("/")
 
 
-async def holds(check: Callable[[], bool], what: str) -> None:
+async def holds(check: Callable[[], bool], what: str, timeout: float = 15.0) -> None:
     async def poll() -> bool:
         return check()
 
-    await until(poll, what=what)
+    await until(poll, timeout, what)

@@ -1,7 +1,7 @@
 """`evtui db install-triggers|uninstall-triggers`: the outbox, its trigger function, the triggers.
 
-Everything lives in the schema `evtui`: `evtui.install` (one row: a random id that names this
-outbox, so event ids stay unique even if the outbox is dropped and installed again),
+Everything lives in the schema `evtui`: `evtui.install` (one row, readable by all: a random id that
+names this outbox, so event ids stay unique even if the outbox is dropped and installed again),
 `evtui.outbox` (one row per committed change) and `evtui.capture()`, the row trigger that fills
 it. A change is written by the same transaction that makes it, so it is in the outbox exactly
 when it is committed; `pg_notify` only wakes the listener, which reads the outbox itself.
@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS evtui.install (
     one_row boolean NOT NULL DEFAULT true UNIQUE CHECK (one_row)
 );
 INSERT INTO evtui.install DEFAULT VALUES ON CONFLICT (one_row) DO NOTHING;
+GRANT SELECT ON evtui.install TO PUBLIC;
 CREATE TABLE IF NOT EXISTS evtui.outbox (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     table_schema text NOT NULL,

@@ -153,10 +153,20 @@ class PostgresSource:
         """The outbox's id, and each watched table resolved and carrying the trigger."""
         install = redact(self.spec.url)
         hint = f"run `evtui db install-triggers {install} --tables {','.join(self.spec.tables)}`"
-        cursor = await conn.execute("SELECT to_regclass('evtui.outbox') IS NOT NULL")
-        found = await cursor.fetchone()
-        if not (found and found[0]):
+        cursor = await conn.execute(
+            "SELECT has_schema_privilege(n.oid, 'USAGE') "
+            "AND has_table_privilege(c.oid, 'SELECT, DELETE'), current_user "
+            "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'evtui' AND c.relname = 'outbox'"
+        )
+        outbox = await cursor.fetchone()
+        if outbox is None:
             raise SourceProblem(f"database {conn.info.dbname} has no evtui outbox: {hint}")
+        if not outbox[0]:
+            raise SourceProblem(
+                f"role {outbox[1]} may not read and delete evtui.outbox: GRANT USAGE ON SCHEMA "
+                f"evtui TO {outbox[1]}; GRANT SELECT, DELETE ON evtui.outbox TO {outbox[1]}"
+            )
         tables = []
         for name in self.spec.tables:
             cursor = await conn.execute(
@@ -174,15 +184,6 @@ class PostgresSource:
             if not row[1]:
                 raise SourceProblem(f"table {row[0]} has no evtui trigger: {hint}")
             tables.append(row[0])
-        cursor = await conn.execute(
-            "SELECT has_table_privilege('evtui.outbox', 'SELECT, DELETE'), current_user"
-        )
-        rights = await cursor.fetchone()
-        if rights is not None and not rights[0]:
-            raise SourceProblem(
-                f"role {rights[1]} may not read and delete evtui.outbox: "
-                f"GRANT USAGE ON SCHEMA evtui, SELECT, DELETE ON evtui.outbox TO {rights[1]}"
-            )
         cursor = await conn.execute("SELECT id FROM evtui.install")
         install_row = await cursor.fetchone()
         if install_row is None:
