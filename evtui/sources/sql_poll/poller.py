@@ -19,8 +19,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from evtui.sources.delivery import Ingest, ingest_until_stored, stop_task
 from evtui.sources.sql_poll.cursors import BEGINNING, load_cursor, save_cursor
@@ -37,6 +38,7 @@ from evtui.sources.sql_poll.values import (
 from evtui.store import Store
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 FIRST_ATTEMPT_SECONDS = 10.0
 """How long `start` waits for the first poll before returning (it never fails)."""
@@ -62,6 +64,7 @@ class SqlPoller:
             self._error = str(error)
         self.name = self.spec.name if self.spec else entry_label(entry, index)
         self._db: PolledDatabase | None = None
+        self._thread: ThreadPoolExecutor | None = None
         self._builder: RowEvents | None = None
         self._cursor: CursorValue | None = None
         self._cursor_known = False
@@ -108,6 +111,7 @@ class SqlPoller:
         if self._task is not None:
             return
         self._stopping = False
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix=f"evtui-sql-{self.name}")
         self._task = asyncio.create_task(self._run(self.spec), name=f"evtui-sql-{self.name}")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._attempted.wait(), FIRST_ATTEMPT_SECONDS)
@@ -121,6 +125,9 @@ class SqlPoller:
         await stop_task(self._task, self._storing, STOP_SECONDS)
         self._task = None
         await self._close()
+        if self._thread is not None:
+            self._thread.shutdown(wait=False)
+            self._thread = None
 
     def poll_now(self) -> None:
         """Poll without waiting for the rest of `every` (tests, and a user's "refresh")."""
@@ -156,11 +163,11 @@ class SqlPoller:
         db = await self._open(spec)
         if not self._cursor_known:
             await self._load_cursor(spec, db)
-        if not self._more and not await asyncio.to_thread(db.changed):
+        if not self._more and not await self._call(db.changed):
             self._skipped += 1
             return
         self._polls += 1
-        batch = await asyncio.to_thread(db.fetch, self._cursor, spec.batch_size)
+        batch = await self._call(db.fetch, self._cursor, spec.batch_size)
         rows = batch.rows
         self._more = len(rows) == spec.batch_size
         if self._more:
@@ -182,7 +189,7 @@ class SqlPoller:
             self._storing = False
         self._cursor = last
         self._delivered += len(events)
-        self._lag = await asyncio.to_thread(db.pending, last) if self._more else 0
+        self._lag = await self._call(db.pending, last) if self._more else 0
 
     async def _whole_values(
         self, spec: SqlPollSpec, db: PolledDatabase, batch: Batch
@@ -194,19 +201,24 @@ class SqlPoller:
         if kept:
             return kept
         self._more = False
-        return (await asyncio.to_thread(db.fetch, self._cursor, None)).rows
+        return (await self._call(db.fetch, self._cursor, None)).rows
+
+    async def _call(self, function: Callable[..., T], *args: Any) -> T:
+        """Run a database call on this source's one thread: calls never overlap, so closing
+        waits for a query that a cancelled poll left running."""
+        return await asyncio.get_running_loop().run_in_executor(self._thread, function, *args)
 
     async def _open(self, spec: SqlPollSpec) -> PolledDatabase:
         if self._db is None:
             db = database_for(spec)
-            await asyncio.to_thread(db.open)
+            await self._call(db.open)
             self._db = db
         return self._db
 
     async def _close(self) -> None:
         db, self._db = self._db, None
         if db is not None:
-            await asyncio.to_thread(db.close)
+            await self._call(db.close)
 
     async def _load_cursor(self, spec: SqlPollSpec, db: PolledDatabase) -> None:
         """The stored cursor; else `start`; else the highest value now (saved at once, so rows
@@ -217,7 +229,7 @@ class SqlPoller:
         elif spec.start is not None:
             self._cursor = spec.start
         else:
-            highest = await asyncio.to_thread(db.highest)
+            highest = await self._call(db.highest)
             encoded = BEGINNING if highest is None else encode_cursor(highest)
             await save_cursor(self._store, spec.name, encoded)
             self._cursor = highest
