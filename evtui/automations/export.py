@@ -68,4 +68,9 @@ def to_yaml(automations: Sequence[Automation], *, server_fields: bool = False) -
     """The YAML document for these automations (a mapping for one, `automations:` for more)."""
     items = [definition(automation, server_fields=server_fields) for automation in automations]
     document: Any = items[0] if len(items) == 1 else {"automations": items}
+    return yaml_text(document)
+
+
+def yaml_text(document: Any) -> str:
+    """Any JSON-able document as this module writes YAML (key order kept, templates legible)."""
     return yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)

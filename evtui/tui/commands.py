@@ -3,8 +3,7 @@
 k9s-style, the palette offers "run: cancel NAME", "run: rerun NAME", "automation: disable
 NAME", "event: replay NAME" and so on for the row selected in each pane, plus "flow: run…".
 Each command is the pane's own key action (`c`, `r`, `space`, `e`, `y`, `d`, `R`, `x`, `n`), so
-the palette
-and the keys can never disagree.
+the palette and the keys can never disagree.
 """
 
 from __future__ import annotations
@@ -32,6 +31,7 @@ def selection_commands(main: MainScreen) -> list[Command]:
     commands: list[Command] = [
         ("flow: run…", main.action_run_flow, "start a run of a flow"),
         ("event: emit…", main.action_emit_event, "send a test event (a copy of the selected one)"),
+        ("automation: new…", main.action_new_automation, "the trigger editor, live preview"),
         ("runs: timeline", main.action_runs_timeline, "the last hour's runs as bars over time"),
     ]
     runs = main.query_one(RunsPane)

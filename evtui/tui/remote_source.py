@@ -162,6 +162,10 @@ class RemoteSource:
         found = await self._events({"occurred": {"since": _EPOCH}, "id": {"id": [str(id)]}}, 1)
         return self._stored(found[0]) if found else None
 
+    async def event_counts(self, countable: str, since: datetime) -> list[Json]:
+        body = {"filter": {"occurred": {"since": _iso(since)}}}
+        return await self._call("POST", f"/events/count-by/{countable}", json=body)  # type: ignore[no-any-return]
+
     async def explain(self, event_id: str) -> list[Json]:
         return await self._call("GET", f"/events/{event_id}/explain")  # type: ignore[no-any-return]
 
@@ -196,8 +200,17 @@ class RemoteSource:
         return await self._call("GET", f"/automations/{id}")  # type: ignore[no-any-return]
 
     async def backtest(self, definition: Json, start: datetime, end: datetime) -> Json:
+        """Problems name fields of `definition` (as `LocalSource`'s), not of the request."""
         body = {"automation": definition, "start": _iso(start), "end": _iso(end)}
-        return await self._call("POST", "/automations/test", json=body)  # type: ignore[no-any-return]
+        try:
+            return await self._call("POST", "/automations/test", json=body)  # type: ignore[no-any-return]
+        except SourceError as error:
+            raise SourceError(
+                [
+                    FieldError(loc=p.loc[1:] if p.loc[:1] == ["automation"] else p.loc, msg=p.msg)
+                    for p in error.problems
+                ]
+            ) from None
 
     async def firings(self, limit: int = 200) -> list[Json]:
         return await self._call("GET", "/firings", params={"limit": limit})  # type: ignore[no-any-return]

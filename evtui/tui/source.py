@@ -30,10 +30,12 @@ from evtui.automations.models import AutomationCreate
 from evtui.automations.replay import replay_of
 from evtui.automations.store import AutomationNotFound, InvalidAutomation, template_errors
 from evtui.events import Event, FieldError, field_errors
+from evtui.filters import EventFilter, OccurredFilter
 from evtui.flows.errors import RunAlreadyFinished, RunNotFound, UnknownFlow
 from evtui.flows.records import RunCause
 from evtui.lineage import lineage
 from evtui.server.firings_api import firing_json
+from evtui.store.counting import Countable
 from evtui.store.rows import StoredEvent
 
 if TYPE_CHECKING:
@@ -68,6 +70,7 @@ class TuiSource(Protocol):
     def subscribe_events(self) -> AsyncIterator[list[StoredEvent]]: ...
     async def latest_events(self, limit: int) -> list[StoredEvent]: ...
     async def get_event(self, id: str) -> StoredEvent | None: ...
+    async def event_counts(self, countable: str, since: datetime) -> list[Json]: ...
     async def explain(self, event_id: str) -> list[Json]: ...
     async def replay(self, event_id: str) -> Json: ...
     async def emit(self, event: Json) -> Json: ...
@@ -158,6 +161,16 @@ class LocalSource:
 
     async def get_event(self, id: str) -> StoredEvent | None:
         return await self.engine.store.get_event(str(id))
+
+    async def event_counts(self, countable: str, since: datetime) -> list[Json]:
+        """Events since `since` counted per `event` name or per `resource`, most first, as
+        `POST /api/events/count-by/{countable}` answers (the editor completes from them)."""
+        filter = EventFilter(occurred=OccurredFilter(since=since))
+        try:
+            counts = await self.engine.store.count_by(Countable(countable), filter)
+        except ValueError:
+            raise SourceError.one(["countable"], f"cannot count by {countable!r}") from None
+        return [count.model_dump(mode="json") for count in counts]
 
     async def explain(self, event_id: str) -> list[Json]:
         with refusals(["event_id"]):

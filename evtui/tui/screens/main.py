@@ -73,7 +73,7 @@ class MainScreen(Screen[None]):
         Binding("tab", "cycle(1)", "Next pane", id="main.next-pane", show=False),
         Binding("shift+tab", "cycle(-1)", "Previous pane", id="main.previous-pane", show=False),
         Binding("x", "run_flow", "Run flow", id="main.run-flow"),
-        Binding("n", "new_automation", "New automation", id="main.new-automation"),
+        Binding("n", "new_automation", "New automation", id="main.new-automation", show=False),
         Binding(
             "E",
             "emit_event",

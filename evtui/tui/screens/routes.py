@@ -13,7 +13,8 @@ from typing import Any, cast
 from textual.app import App
 from textual.screen import Screen
 
-from evtui.tui.messages import OpenEvent, OpenFiring, OpenRequest, OpenRun
+from evtui.tui.messages import OpenAutomation, OpenEvent, OpenFiring, OpenRequest, OpenRun
+from evtui.tui.screens.automation_editor import AutomationEditor
 from evtui.tui.screens.detail import EventDetailScreen
 from evtui.tui.screens.firing_detail import FiringDetailScreen
 from evtui.tui.screens.run_detail import RunDetailScreen
@@ -31,7 +32,8 @@ def detail_screen(request: OpenRequest) -> Screen[None]:
 
 
 class DetailRoutes:
-    """App mixin: push the detail screen for each event, run and firing request."""
+    """App mixin: push the detail screen for each event, run and firing request, and the
+    trigger editor for an automation."""
 
     def _push_detail(self, request: OpenRequest) -> None:
         cast("App[Any]", self).push_screen(detail_screen(request))
@@ -44,3 +46,7 @@ class DetailRoutes:
 
     def on_open_firing(self, message: OpenFiring) -> None:
         self._push_detail(message)
+
+    def on_open_automation(self, message: OpenAutomation) -> None:
+        """An automation opens in the trigger editor."""
+        cast("App[Any]", self).push_screen(AutomationEditor(message.id))

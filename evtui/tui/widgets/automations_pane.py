@@ -3,7 +3,9 @@
 The state is what a user asks first: `disabled`, `paused` (by the rate cap, with why),
 `counting n/N` with the time its window has left, or `armed` (listening, nothing counted yet).
 Time left is counted down from the window's end on every one-second tick, with no new request.
-`space` enables or disables, `d` deletes (after a yes), `enter` opens the automation.
+`space` enables or disables, `d` deletes (after a yes), `enter` or `e` opens the automation in
+the trigger editor, `y` opens the editor on an unsaved copy (saved as a new automation with
+`ctrl+s`: a copy saved at once would fire every action twice), `n` starts a new one.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable
 
+from evtui.tui.editor_draft import definition_of_automation
 from evtui.tui.messages import OpenAutomation
+from evtui.tui.screens.automation_editor import AutomationEditor
 from evtui.tui.screens.confirm import ConfirmScreen
 from evtui.tui.source import SourceError
 from evtui.tui.widgets.detail_cells import cell, parse_time, seconds_text
@@ -70,6 +74,8 @@ class AutomationsPane(Pane):
     BINDINGS = [
         Binding("space", "toggle", "Enable/disable", id="automations.toggle"),
         Binding("d", "delete", "Delete", id="automations.delete"),
+        Binding("e", "edit", "Edit", id="automations.edit"),
+        Binding("y", "duplicate", "Duplicate", id="automations.duplicate"),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -110,6 +116,20 @@ class AutomationsPane(Pane):
         message.stop()
         if message.row_key.value is not None:
             self.app.post_message(OpenAutomation(message.row_key.value))
+
+    def action_edit(self) -> None:
+        automation = self._selected()
+        if automation is not None:
+            self.app.post_message(OpenAutomation(automation["id"]))
+
+    def action_duplicate(self) -> None:
+        automation = self._selected()
+        if automation is None:
+            return
+        copy = definition_of_automation(automation)
+        copy["name"] = f"{automation['name']} (copy)"
+        title = f"Duplicate of {automation['name']!r}"
+        self.app.push_screen(AutomationEditor(definition=copy, title=title))
 
     def action_toggle(self) -> None:
         automation = self._selected()

@@ -1,0 +1,35 @@
+"""Completion for the editor's comma-separated fields, from what evtui has seen.
+
+Textual's `Input` shows a suggestion as greyed text after the cursor (`right` or `end` takes
+it). `SuggestLastItem` completes only the item being typed, the text after the last comma, from
+values ordered most-seen first, so `file.cr` offers `file.created` and `a.b, file.cr` offers
+`a.b, file.created`. Items written as `label=glob` are left alone (`labelled=False`): only the
+bare items of the resource match are resource ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from textual.suggester import Suggester
+
+
+class SuggestLastItem(Suggester):
+    """Suggest the rest of the last item from `values` (case-sensitive, first match wins)."""
+
+    def __init__(self, values: Iterable[str] = (), *, labelled: bool = True) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+        self.values: list[str] = list(values)
+        """Most likely first; replace the list as new values are learned."""
+        self.labelled = labelled
+        """Whether `label=value` items are completed too."""
+
+    async def get_suggestion(self, value: str) -> str | None:
+        head, comma, last = value.rpartition(",")
+        typed = last.lstrip()
+        if not typed or (not self.labelled and "=" in typed):
+            return None
+        for known in self.values:
+            if known.startswith(typed) and known != typed:
+                return f"{head}{comma}{last[: len(last) - len(typed)]}{known}"
+        return None
