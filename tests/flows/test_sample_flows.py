@@ -27,7 +27,7 @@ async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
 
 async def test_the_sample_flows_are_discovered(engine: Engine) -> None:
     names = {info.name for info in engine.registry.flows()}
-    assert names == {"process_new_file", "daily_summary", "flaky_once"}
+    assert names == {"process_new_file", "daily_summary", "flaky_once", "flag_large_order"}
 
 
 async def test_process_new_file_loads_good_rows_reports_bad_ones_and_moves_the_file(

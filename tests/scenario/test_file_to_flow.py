@@ -48,6 +48,7 @@ async def test_three_csv_files_run_the_whole_chain(tmp_path: Path) -> None:
         assert {a.name for a in engine.automations.all()} == {
             "process new CSV files",
             "summarize after each load",
+            "flag large orders",
         }
         for name in ("north", "south", "west"):
             shutil.copy(SAMPLES / "data" / "sales.csv", inbox / f"{name}.csv")
