@@ -41,3 +41,13 @@ def test_totals_keep_their_width() -> None:
         "12.3M",
         "123M",
     ]
+
+
+def test_database_sources_show_their_total_lag_and_how_many_fail() -> None:
+    healthy = {"name": "shop", "kind": "postgresql", "lag": 1200, "delivered": 5, "error": None}
+    down = {"name": "crm", "kind": "postgresql", "lag": None, "delivered": 0, "error": "x"}
+    stats = {"address": "127.0.0.1:4200", "db_sources": [healthy], "watching": ["inbox/*.csv"]}
+    assert format_status(stats).plain.endswith("drops 0 │ db lag 1,200 │ watching inbox/*.csv")
+    stats["db_sources"] = [healthy, down]
+    assert "│ db lag 1,200 1 failing │" in format_status(stats).plain
+    assert "db lag" not in format_status({"address": "127.0.0.1:4200"}).plain

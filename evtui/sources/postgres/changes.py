@@ -76,7 +76,11 @@ def key_text(key: dict[str, Any]) -> str:
 
 
 def _scalar_text(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return json.dumps(value)
 
 
 def change_event(database: Database, change: OutboxRow, source: str) -> Event:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -44,6 +45,8 @@ CONNECT_TIMEOUT = 5
 """Seconds to wait for the server before counting the attempt as failed."""
 POLL_SECONDS = 5.0
 """Longest wait for a notification before reading the outbox anyway."""
+LAG_SECONDS = 1.0
+"""How often the lag (outbox rows not yet delivered) is counted while a backlog drains."""
 STOP_SECONDS = 10.0
 """How long `stop` lets a batch being stored finish before cancelling it."""
 
@@ -69,6 +72,7 @@ class PostgresSource:
         self._connected = False
         self._delivered = 0
         self._lag: int | None = None
+        self._lag_counted = 0.0
         self._error: str | None = None
         self._tables: list[str] = []
 
@@ -199,29 +203,57 @@ class PostgresSource:
                 pass
 
     async def _drain(self, conn: psycopg.AsyncConnection[Any], database: Database) -> None:
-        """Deliver outbox rows until none of the watched tables' are left."""
-        batch_size = self.spec.batch_size
-        while not self._stopping:
+        """Deliver outbox rows until none of the watched tables' are left.
+
+        The store commits one batch while the next is read and turned into events; a batch is
+        submitted only after the one before it is committed, so the store keeps their order,
+        and rows are deleted only after their own batch is committed.
+        """
+        after = 0
+        in_flight: tuple[asyncio.Task[None], list[int]] | None = None
+        try:
+            while True:
+                rows = [] if self._stopping else await self._read(conn, after)
+                if in_flight is not None:
+                    task, ids = in_flight
+                    await task
+                    await conn.execute("DELETE FROM evtui.outbox WHERE id = ANY(%s)", (ids,))
+                    self._delivered += len(ids)
+                    in_flight = None
+                await self._update_lag(conn, more=bool(rows))
+                if not rows:
+                    return
+                after = rows[-1].id
+                events = [change_event(database, row, self.name) for row in rows]
+                self._storing = True
+                in_flight = (asyncio.create_task(self._store(events)), [row.id for row in rows])
+        finally:
+            self._storing = False
+            if in_flight is not None:
+                in_flight[0].cancel()
+
+    async def _read(self, conn: psycopg.AsyncConnection[Any], after: int) -> list[OutboxRow]:
+        cursor = await conn.execute(
+            f"SELECT {SELECT_COLUMNS} FROM evtui.outbox WHERE id > %s "
+            "AND table_schema || '.' || table_name = ANY(%s) ORDER BY id LIMIT %s",
+            (after, self._tables, self.spec.batch_size),
+        )
+        return [OutboxRow(*row) for row in await cursor.fetchall()]
+
+    async def _update_lag(self, conn: psycopg.AsyncConnection[Any], more: bool) -> None:
+        """Counted at most once per `LAG_SECONDS` while rows remain; none left means 0."""
+        now = time.monotonic()
+        if not more:
+            self._lag = 0
+        elif now - self._lag_counted >= LAG_SECONDS:
             cursor = await conn.execute(
-                f"SELECT {SELECT_COLUMNS} FROM evtui.outbox "
-                "WHERE table_schema || '.' || table_name = ANY(%s) ORDER BY id LIMIT %s",
-                (self._tables, batch_size),
+                "SELECT count(*) FROM evtui.outbox "
+                "WHERE table_schema || '.' || table_name = ANY(%s)",
+                (self._tables,),
             )
-            rows = [OutboxRow(*row) for row in await cursor.fetchall()]
-            if not rows:
-                self._lag = 0
-                return
-            events = [change_event(database, row, self.name) for row in rows]
-            self._storing = True
-            try:
-                await self._store(events)
-                await conn.execute(
-                    "DELETE FROM evtui.outbox WHERE id = ANY(%s)", ([row.id for row in rows],)
-                )
-            finally:
-                self._storing = False
-            self._delivered += len(rows)
-            self._lag = await self._count(conn) if len(rows) == batch_size else 0
+            row = await cursor.fetchone()
+            self._lag = int(row[0]) if row else 0
+            self._lag_counted = now
 
     async def _store(self, events: list[Event]) -> None:
         """Ingest until it succeeds (an overloaded store asks to retry later)."""
@@ -233,14 +265,6 @@ class PostgresSource:
                 delay = getattr(error, "retry_after", None) or self.first_retry
                 log.warning("%s: events not stored (%s); retrying", self.name, error)
                 await asyncio.sleep(min(float(delay), self.max_retry))
-
-    async def _count(self, conn: psycopg.AsyncConnection[Any]) -> int:
-        cursor = await conn.execute(
-            "SELECT count(*) FROM evtui.outbox WHERE table_schema || '.' || table_name = ANY(%s)",
-            (self._tables,),
-        )
-        row = await cursor.fetchone()
-        return int(row[0]) if row else 0
 
 
 def describe(error: Exception, spec: DbWatchSpec) -> str:

@@ -45,10 +45,21 @@ def format_status(stats: Mapping[str, Any]) -> Content:
         SEPARATOR,
         (f"drops {drops:,}", "$warning" if drops else ""),
     ]
+    db_sources = list(stats.get("db_sources", ()))
+    if db_sources:
+        parts += [SEPARATOR, db_segment(db_sources)]
     watching = list(stats.get("watching", ()))
     if watching:
         parts += [SEPARATOR, ("watching ", "dim"), ", ".join(watching)]
     return Content.assemble(*parts)
+
+
+def db_segment(sources: list[Mapping[str, Any]]) -> tuple[str, str]:
+    """`db lag N` over every database source (changes not yet delivered), and how many fail."""
+    failing = sum(1 for source in sources if source.get("error"))
+    lag = sum(int(source.get("lag") or 0) for source in sources)
+    text = f"db lag {count(lag)}" + (f" {failing} failing" if failing else "")
+    return text, "$error" if failing else "$warning" if lag else ""
 
 
 class StatusBar(Static):
