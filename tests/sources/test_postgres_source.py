@@ -134,8 +134,9 @@ async def test_changes_made_while_evtui_is_stopped_arrive_when_it_starts(
     async with watching(db, orders) as engine:
         sql(orders, "INSERT INTO orders (customer, amount) VALUES ('first', 1)")
         await stored(engine, 1)
-    for n in range(100):
-        sql(orders, "INSERT INTO orders (customer, amount) VALUES (%s, %s)", (f"c{n}", n))
+    with psycopg.connect(orders, autocommit=True) as conn:
+        for n in range(100):  # 100 transactions
+            conn.execute("INSERT INTO orders (customer, amount) VALUES (%s, %s)", (f"c{n}", n))
     assert scalar(orders, "SELECT count(*) FROM evtui.outbox") == 100
     async with watching(db, orders) as engine:
         events = await stored(engine, 101)
