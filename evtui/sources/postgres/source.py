@@ -133,18 +133,14 @@ class PostgresSource:
                     application_name=f"evtui {self.name}"[:63],
                 ) as conn:
                     database = await self._check(conn)
+                    await self._check_tables(conn)
                     await conn.execute(f"LISTEN {CHANNEL}")
                     self._connected, delay = True, self.first_retry
-                    if self._error is not None:
-                        log.info("%s: connected again", self.name)
-                    self._error = None
+                    log.info("%s: delivering changes to %s", self.name, ", ".join(self._tables))
                     self._attempted.set()
                     await self._follow(conn, database)
             except Exception as error:
-                message = describe(error, self.spec)
-                if message != self._error:
-                    log.error("%s (retrying)", message)
-                self._error = message
+                self._report(error)
             finally:
                 self._connected = False
             self._attempted.set()
@@ -153,10 +149,14 @@ class PostgresSource:
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.max_retry)
 
+    def _install_hint(self, tables: list[str]) -> str:
+        return (
+            f"run `evtui db install-triggers {redact(self.spec.url)} --tables {','.join(tables)}`"
+        )
+
     async def _check(self, conn: psycopg.AsyncConnection[Any]) -> Database:
-        """The outbox's id, and each watched table resolved and carrying the trigger."""
-        install = redact(self.spec.url)
-        hint = f"run `evtui db install-triggers {install} --tables {','.join(self.spec.tables)}`"
+        """The outbox's id, once the role may read and delete the outbox."""
+        hint = self._install_hint(self.spec.tables)
         cursor = await conn.execute(
             "SELECT has_schema_privilege(n.oid, 'USAGE') "
             "AND has_table_privilege(c.oid, 'SELECT, DELETE'), current_user "
@@ -171,7 +171,20 @@ class PostgresSource:
                 f"role {outbox[1]} may not read and delete evtui.outbox: GRANT USAGE ON SCHEMA "
                 f"evtui TO {outbox[1]}; GRANT SELECT, DELETE ON evtui.outbox TO {outbox[1]}"
             )
-        tables = []
+        cursor = await conn.execute("SELECT id FROM evtui.install")
+        install_row = await cursor.fetchone()
+        if install_row is None:
+            raise SourceProblem(f"the evtui outbox in {conn.info.dbname} is incomplete: {hint}")
+        info = conn.info
+        return Database(display_host(info.host, info.port), info.dbname, install_row[0])
+
+    async def _check_tables(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        """Resolve each watched table and check its trigger; deliver those that pass.
+
+        A missing table or trigger is named in `error` while the other tables are delivered;
+        with none left, the connection attempt fails (and is retried).
+        """
+        tables, problems = [], []
         for name in self.spec.tables:
             cursor = await conn.execute(
                 """
@@ -184,23 +197,36 @@ class PostgresSource:
             )
             row = await cursor.fetchone()
             if row is None:
-                raise SourceProblem(f"table {name!r} does not exist in {conn.info.dbname}")
-            if not row[1]:
-                raise SourceProblem(f"table {row[0]} has no evtui trigger: {hint}")
-            tables.append(row[0])
-        cursor = await conn.execute("SELECT id FROM evtui.install")
-        install_row = await cursor.fetchone()
-        if install_row is None:
-            raise SourceProblem(f"the evtui outbox in {conn.info.dbname} is incomplete: {hint}")
+                problems.append(f"table {name!r} does not exist in {conn.info.dbname}")
+            elif not row[1]:
+                hint = self._install_hint([row[0]])
+                problems.append(f"table {row[0]} has no evtui trigger: {hint}")
+            else:
+                tables.append(row[0])
+        if not tables:
+            raise SourceProblem("; ".join(problems))
+        if problems:
+            self._report(SourceProblem("; ".join(problems)))
+        else:
+            self._error = None
         self._tables = tables
-        info = conn.info
-        return Database(display_host(info.host, info.port), info.dbname, install_row[0])
+
+    def _report(self, error: Exception) -> None:
+        """Keep the problem for `stats`; log it when it is new."""
+        message = describe(error, self.spec)
+        if message != self._error:
+            log.error("%s (retrying)", message)
+        self._error = message
 
     async def _follow(self, conn: psycopg.AsyncConnection[Any], database: Database) -> None:
+        """Drain, wait for a notification (or `POLL_SECONDS`), repeat; tables that failed
+        their check are checked again each time, so a trigger installed later is picked up."""
         while not self._stopping:
             await self._drain(conn, database)
             async for _ in conn.notifies(timeout=POLL_SECONDS, stop_after=1):
                 pass
+            if len(self._tables) < len(self.spec.tables):
+                await self._check_tables(conn)
 
     async def _drain(self, conn: psycopg.AsyncConnection[Any], database: Database) -> None:
         """Deliver outbox rows until none of the watched tables' are left.
