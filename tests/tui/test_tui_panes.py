@@ -254,7 +254,8 @@ async def test_scrolling_up_in_the_logs_pauses_and_counts_new_lines(panes: Panes
     assert log.scroll_y == log.max_scroll_y
     await panes.pilot.press("5", "k")
     assert not log.following
-    log.add(["13:00:00 INFO    one more", "13:00:00 INFO    and another"])
+    at = "2024-05-01T13:00:00+00:00"
+    log.add([{"ts": at, "level": "INFO", "message": m} for m in ("one more", "and another")])
     state = panes.app.main.query_one("#logs-state")
     await panes.until(lambda: "+2 new" in str(state.render()), "the +2 new marker")
     assert log.scroll_y < log.max_scroll_y

@@ -6,6 +6,10 @@ visible lines are drawn, each from a cache of rendered strips keyed by the event
 
 Follow mode keeps the newest event at the bottom. Any move up (keys, wheel, scrollbar) pauses
 it; the view then stays still, counting what arrives in `new_count`, until `end` or `G`.
+
+`w` wraps: each cell is cut to its column's width and a row takes as many lines as its tallest
+cell (`evtui.tui.wrapped_rows`), so the view is addressed in lines, mapped to rows by
+`RowLines`. `t` hides the time column and gives its room to the others.
 """
 
 from __future__ import annotations
@@ -14,7 +18,6 @@ import time
 from collections import deque
 from collections.abc import Sequence
 from datetime import date
-from typing import NamedTuple
 
 from rich.segment import Segment
 from rich.style import Style
@@ -33,24 +36,13 @@ from evtui.store.rows import StoredEvent
 from evtui.tui.columns import HEADERS, Columns, fit_cell, fit_cells, row_cells
 from evtui.tui.event_buffer import Change, EventBuffer
 from evtui.tui.matching import parse_filter
+from evtui.tui.widgets.row_strips import RowStyles, columns_for, row_strips
+from evtui.tui.wrapped_rows import RowLines, row_height
 
 REFRESH_INTERVAL = 0.05
 """At most ~20 redraws a second, however fast events arrive."""
 
 CELL_STYLES = ("event-list--time", "event-list--name", "event-list--resource", "event-list--labels")
-
-
-class RowStyles(NamedTuple):
-    cells: tuple[Style, ...]
-    fill: Style
-    """For the rest of the line past the last cell."""
-
-
-def row_strip(cells: tuple[str, ...], columns: Columns, styles: Sequence[Style]) -> Strip:
-    """One segment per cell: much cheaper than building and rendering a `Text` per row."""
-    fitted = fit_cells(cells, columns)
-    segments = [Segment(text, style) for text, style in zip(fitted, styles, strict=True) if text]
-    return Strip(segments, columns.total)
 
 
 class EventList(ScrollView, can_focus=True, inherit_bindings=False):
@@ -71,6 +63,10 @@ class EventList(ScrollView, can_focus=True, inherit_bindings=False):
         ),
         Binding(
             "enter", "open", "Detail", id="events.open", tooltip="Show the selected event in full"
+        ),
+        Binding("w", "toggle_wrap", "Wrap", id="events.wrap", tooltip="Wrap long cells"),
+        Binding(
+            "t", "toggle_time", "Times", id="events.timestamps", tooltip="Show or hide the times"
         ),
     ]
 
@@ -95,6 +91,9 @@ class EventList(ScrollView, can_focus=True, inherit_bindings=False):
 
     following: var[bool] = var(True)
     """Keep the newest event in view; off once the user moves up."""
+    wrap: var[bool] = var(False, init=False)
+    """Rows show their cells whole, over several lines."""
+    show_time: var[bool] = var(True, init=False)
     empty_hint: reactive[tuple[str, ...]] = reactive(("No events yet.",))
     """Shown while there is no event at all: how to send some."""
 
@@ -139,7 +138,10 @@ class EventList(ScrollView, can_focus=True, inherit_bindings=False):
         self._pending: deque[StoredEvent] = deque(maxlen=capacity)
         self._flush_scheduled = False
         self._last_flush = 0.0
-        self._strips: LRUCache[tuple[int, bool], Strip] = LRUCache(1024)
+        self._strips: LRUCache[tuple[int, bool], list[Strip]] = LRUCache(1024)
+        """The lines of a row (one unless wrapped), by `seq` and whether the cursor is on it."""
+        self._lines = RowLines()
+        """Where each row starts, while wrapped."""
         self._styles: dict[bool, RowStyles] = {}
         """For plain rows (False) and the cursor row (True)."""
         self._today = date.today()
@@ -169,6 +171,13 @@ class EventList(ScrollView, can_focus=True, inherit_bindings=False):
             self._apply(change)
 
     def _apply(self, change: Change) -> None:
+        dropped_lines = change.dropped
+        if self.wrap:
+            dropped_lines = self._lines.drop(change.dropped)
+            rows = self.buffer.rows
+            self._lines.append(
+                self._height(rows[i]) for i in range(len(rows) - change.added, len(rows))
+            )
         if self.following:
             self._stick_to_end()
         else:
@@ -177,7 +186,7 @@ class EventList(ScrollView, can_focus=True, inherit_bindings=False):
             if change.dropped:
                 if self.cursor is not None:
                     self.cursor = max(0, self.cursor - change.dropped)
-                top = max(0, self.scroll_offset.y - change.dropped)
+                top = max(0, self.scroll_offset.y - dropped_lines)
                 self.scroll_to(y=top, animate=False, force=True)
         self.refresh()
         self.post_message(self.Changed(self))
@@ -191,6 +200,7 @@ class EventList(ScrollView, can_focus=True, inherit_bindings=False):
         anchor = self.selected
         self.filter_text = filter_text
         self.buffer.set_matcher(matcher)
+        self._measure()
         self.new_count = 0
         if self.following:
             self._stick_to_end()
@@ -225,7 +235,52 @@ class EventList(ScrollView, can_focus=True, inherit_bindings=False):
         self.scroll_to(y=self.max_scroll_y, animate=False, force=True)
 
     def _update_virtual_size(self) -> None:
-        self.virtual_size = Size(self.scrollable_content_region.width, len(self.buffer))
+        self.virtual_size = Size(self.scrollable_content_region.width, self._line_count())
+
+    # -- rows and lines (one each unless wrapped) -------------------------------------------
+
+    def _line_count(self) -> int:
+        return self._lines.total if self.wrap else len(self.buffer)
+
+    def _span(self, row: int) -> tuple[int, int]:
+        return self._lines.span(row) if self.wrap else (row, row + 1)
+
+    def _row_at(self, line: int) -> tuple[int, int]:
+        """The row shown on `line` of the list, and which of its lines that is."""
+        return self._lines.row_at(line) if self.wrap else (line, 0)
+
+    def _height(self, stored: StoredEvent) -> int:
+        return row_height(row_cells(stored.event, self._today), self.columns)
+
+    def _measure(self) -> None:
+        """Every row's height again (the columns, the rows or the wrap setting changed)."""
+        if self.wrap:
+            self._lines.rebuild(self._height(stored) for stored in self.buffer.rows)
+
+    def _relayout(self) -> None:
+        """Columns, row heights and scroll position for the current width and toggles."""
+        self.columns = columns_for(self.scrollable_content_region.width, self.show_time)
+        self._strips.clear()
+        self._measure()
+        if self.following:
+            self._stick_to_end()
+        else:
+            self._update_virtual_size()
+            self._reveal_cursor()
+        self.refresh()
+        self.post_message(self.Changed(self))
+
+    def watch_wrap(self) -> None:
+        self._relayout()
+
+    def watch_show_time(self) -> None:
+        self._relayout()
+
+    def action_toggle_wrap(self) -> None:
+        self.wrap = not self.wrap
+
+    def action_toggle_time(self) -> None:
+        self.show_time = not self.show_time
 
     def _move_cursor(self, delta: int) -> None:
         if not len(self.buffer):
@@ -242,10 +297,11 @@ class EventList(ScrollView, can_focus=True, inherit_bindings=False):
             return
         top = self.scroll_offset.y
         height = self.scrollable_content_region.height
-        if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False, force=True)
-        elif self.cursor >= top + height:
-            self.scroll_to(y=self.cursor - height + 1, animate=False, force=True)
+        first, end = self._span(self.cursor)
+        if first < top:
+            self.scroll_to(y=first, animate=False, force=True)
+        elif end > top + height:
+            self.scroll_to(y=max(first, end - height), animate=False, force=True)
 
     @property
     def _page(self) -> int:
@@ -286,9 +342,10 @@ class EventList(ScrollView, can_focus=True, inherit_bindings=False):
         offset = event.get_content_offset(self)
         if offset is None:
             return
-        row = self.scroll_offset.y + offset.y
-        if row >= len(self.buffer):
+        line = self.scroll_offset.y + offset.y
+        if line >= self._line_count():
             return
+        row, _ = self._row_at(line)
         if row == self.cursor:
             self.action_open()
             return
@@ -297,11 +354,10 @@ class EventList(ScrollView, can_focus=True, inherit_bindings=False):
         self.refresh()
 
     def on_resize(self, event: events.Resize) -> None:
-        columns = Columns.for_width(self.scrollable_content_region.width)
+        columns = columns_for(self.scrollable_content_region.width, self.show_time)
         if columns != self.columns:
-            self.columns = columns
-            self._strips.clear()
-            self.post_message(self.Changed(self))
+            self._relayout()
+            return
         if self.following:
             self._stick_to_end()
         else:
@@ -354,15 +410,20 @@ class EventList(ScrollView, can_focus=True, inherit_bindings=False):
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         width = self.scrollable_content_region.width
-        index = scroll_y + y
-        if index >= len(self.buffer):
+        line = scroll_y + y
+        if line >= self._line_count():
             return self._placeholder_line(y, width)
+        index, part = self._row_at(line)
         stored = self.buffer.rows[index]
         is_cursor = index == self.cursor
         key = (stored.seq, is_cursor)
-        strip = self._strips.get(key)
+        strips = self._strips.get(key)
         styles = self._row_styles(is_cursor)
-        if strip is None:
-            cells = row_cells(stored.event, self._today)
-            strip = self._strips[key] = row_strip(cells, self.columns, styles.cells)
+        if strips is None:
+            strips = self._strips[key] = self._row_strips(stored, styles)
+        strip = strips[part] if part < len(strips) else Strip.blank(width, styles.fill)
         return strip.crop_extend(scroll_x, scroll_x + width, styles.fill)
+
+    def _row_strips(self, stored: StoredEvent, styles: RowStyles) -> list[Strip]:
+        cells = row_cells(stored.event, self._today)
+        return row_strips(cells, self.columns, styles.cells, wrap=self.wrap)

@@ -18,12 +18,14 @@ from evtui.store.rows import StoredEvent
 from evtui.tui.source import SourceError
 from evtui.tui.widgets.event_list import EventList
 from evtui.tui.widgets.pane import Pane
+from evtui.tui.widgets.view_toggles import toggles
 
 FILTER_HINT = 'file.*  word  "some text"  resource:GLOB  label=value; enter keeps it, esc clears'
 
 
 def pane_state(event_list: EventList) -> Content:
-    """`following` or `paused · +N new`, then the filter and how many rows it leaves."""
+    """`following` or `paused · +N new`, the filter and how many rows it leaves, then the
+    `w`/`t` settings that differ from the default."""
     shown = len(event_list.buffer)
     buffered = len(event_list.buffer.events)
     parts: list[tuple[str, str] | str] = []
@@ -39,6 +41,7 @@ def pane_state(event_list: EventList) -> Content:
         parts.append((f"  {shown:,} of {buffered:,} events", "dim"))
     else:
         parts.append((f"  │  {buffered:,} events", "dim"))
+    parts += toggles(event_list.wrap, event_list.show_time)
     return Content.assemble(*parts)
 
 

@@ -2,8 +2,9 @@
 
 It follows like the Events pane (toolong's habit): new lines keep the end in view until the
 user scrolls up, which pauses following and counts the lines that arrive meanwhile (`+N new`);
-`end` or `G` resumes, `s` toggles. Lines come in batches from `TuiSource.follow_logs` and are
-written with one `write_lines` per batch, into a `Log` that keeps a bounded number of lines.
+`end` or `G` resumes, `s` toggles; `w` wraps long lines and `t` hides or shows the times. Lines
+come in batches from `TuiSource.follow_logs` and are written with one `write_lines` per batch,
+into a `RecordLog` (levels in colour) that keeps a bounded number of records.
 """
 
 from __future__ import annotations
@@ -16,22 +17,21 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.reactive import var
-from textual.widgets import Log, Static
+from textual.widgets import Static
 
 from evtui.tui.widgets.detail_cells import short_id
 from evtui.tui.widgets.pane import Pane
 from evtui.tui.widgets.pane_cells import clock
+from evtui.tui.widgets.run_log import RecordLog
+from evtui.tui.widgets.view_toggles import toggles
 
 MAX_LINES = 5_000
-"""Lines kept on screen for one run (the store keeps more: `evtui runs logs`)."""
+"""Records kept on screen for one run (the store keeps more: `evtui runs logs`)."""
 
 
-def log_line(record: dict[str, Any]) -> str:
-    return f"{clock(record['ts'])} {record['level']:<7} {record['message']}"
-
-
-class FollowLog(Log):
-    """A `Log` that any upward move pauses; `end` resumes."""
+class FollowLog(RecordLog):
+    """A `RecordLog` that any upward move pauses; `end` resumes. Times to the second (a pane
+    is narrow); the run detail shows milliseconds."""
 
     BINDINGS = [
         Binding("k,up", "up", "Up", id="logs.up", show=False),
@@ -50,7 +50,7 @@ class FollowLog(Log):
     """Lines written since following paused."""
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(max_lines=MAX_LINES, id=id, classes=classes)
+        super().__init__(MAX_LINES, time=clock, id=id, classes=classes)
 
     def watch_following(self, following: bool) -> None:
         self.auto_scroll = following
@@ -58,14 +58,14 @@ class FollowLog(Log):
             self.new_count = 0
             self.scroll_end(animate=False)
 
-    def add(self, lines: Iterable[str]) -> None:
-        lines = list(lines)
+    def add(self, records: Iterable[dict[str, Any]]) -> None:
+        records = list(records)
         if not self.following:
-            self.new_count += len(lines)
-        self.write_lines(lines)
+            self.new_count += len(records)
+        super().add(records)
 
     def reset(self) -> None:
-        self.clear()
+        super().reset()
         self.following = True
         self.new_count = 0
 
@@ -128,6 +128,8 @@ class LogsPane(Pane):
         super().on_mount()
         self.watch(self.view, "following", self._show_state, init=False)
         self.watch(self.view, "new_count", self._show_state, init=False)
+        self.watch(self.view, "wrap", self._show_state, init=False)
+        self.watch(self.view, "show_time", self._show_state, init=False)
         self._show_state()
 
     def follow(self, run: dict[str, Any] | None) -> None:
@@ -149,7 +151,7 @@ class LogsPane(Pane):
     async def _tail(self, run_id: str) -> None:
         source = self.app.source  # type: ignore[attr-defined]
         async for batch in source.follow_logs(run_id):
-            self.view.add(log_line(record) for record in batch)
+            self.view.add(batch)
         self.ended = True
         self._show_state()
 
@@ -173,4 +175,5 @@ class LogsPane(Pane):
             ]
             if self.ended:
                 parts.append(("  (ended)", "dim"))
+        parts += toggles(view.wrap, view.show_time)
         self.query_one("#logs-state", Static).update(Content.assemble(*parts), layout=False)
