@@ -25,6 +25,7 @@ from evtui import __version__
 from evtui.client import ApiClient, DeliveryError
 from evtui.events import Event, field_errors
 from evtui.settings import ENV_PREFIX, Settings, SettingsError, load_settings
+from evtui.sources.sql_poll.flags import add_watch_sql_flags
 
 PREFECT_COMPATIBILITY = "Prefect 3 events API"
 
@@ -84,6 +85,7 @@ def _engine_options() -> argparse.ArgumentParser:
         help="the tables the preceding --watch-db delivers (triggers from `evtui db "
         "install-triggers`)",
     )
+    add_watch_sql_flags(group)
     return parent
 
 
@@ -161,6 +163,7 @@ def _engine_settings(args: argparse.Namespace) -> Settings:
     names = ("host", "port", "db", "api_key", "flows", "automations", "watch", "theme")
     flags = {name: _flag(args, name) for name in names}
     flags["watch_db"] = _watch_db(_flag(args, "watch_db"), _flag(args, "tables"))
+    flags["watch_sql"] = _flag(args, "watch_sql")
     return load_settings(flags, config_file=_flag(args, "config"))
 
 

@@ -92,7 +92,10 @@ class Engine:
         self._background: list[asyncio.Task[None]] = []
         self.store.add_commit_listener(self._on_commit)
         self.watcher = self._file_watcher(settings)
-        self.db_sources: list[DbSource] = self._postgres_sources(settings)
+        self.db_sources: list[DbSource] = [
+            *self._postgres_sources(settings),
+            *self._sql_pollers(settings),
+        ]
         self.webhooks = WebhookStore(self.store, settings.webhooks)
         self.automations = AutomationStore(self)
         self.automation_files = AutomationFolders(self.automations, settings.automation_dirs)
@@ -136,6 +139,14 @@ class Engine:
         except ValueError as error:
             raise SettingsError(str(error)) from None
         return [PostgresSource(spec, self.ingest) for spec in specs]
+
+    def _sql_pollers(self, settings: Settings) -> list[DbSource]:
+        """The `watch_sql` entries; a bad one is reported in its stats, the others still run."""
+        if not settings.watch_sql:
+            return []
+        from evtui.sources.sql_poll import sql_pollers
+
+        return list(sql_pollers(settings.watch_sql, self.ingest, self.store))
 
     # -- life cycle ---------------------------------------------------------------------
 

@@ -92,6 +92,10 @@ class Settings(BaseModel):
     watch_db: list[dict[str, Any]] = Field(default_factory=list)
     """PostgreSQL databases whose row changes become events (`--watch-db URL --tables a,b`,
     `[[watch_db]]` tables with `url`, `tables`, optional `name`); see `evtui/sources/postgres/`."""
+    watch_sql: list[dict[str, Any]] = Field(default_factory=list)
+    """Polled queries whose new rows become events (`--watch-sql URL --query ... --cursor
+    COLUMN`, `[[watch_sql]]` tables with `url`, `query`, `cursor`, optional `name`, `key`,
+    `every`, `event`, `start`, `batch_size`); see `evtui/sources/sql_poll/`."""
     theme: str | None = None
     """TUI theme by name (`themes/` files and the user's); unset: the last one chosen."""
     keys: dict[str, str] = Field(default_factory=dict)

@@ -1,0 +1,137 @@
+"""Polled sources inside evtui: from the command line and the config file to stored events and
+`GET /api/stats`, with a broken source beside a working one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from polling import until
+from sql_poll_helpers import Warehouse, orders_entry
+
+from evtui.cli import _engine_settings, build_parser
+from evtui.engine import Engine
+from evtui.settings import Settings, load_settings
+from tests.conftest import start_serve
+
+
+def test_each_watch_sql_flag_fills_the_source_before_it() -> None:
+    args = build_parser().parse_args(
+        [
+            *(
+                "serve",
+                "--watch-sql",
+                "sqlite:///w.db",
+                "--query",
+                "SELECT * FROM t WHERE id > :cursor",
+            ),
+            *("--cursor", "id", "--every", "2s", "--watch-sql", "postgresql://ann@db/shop"),
+            *("--query", "SELECT * FROM u WHERE at > :cursor", "--cursor", "at", "--key", "a,b"),
+            *("--name", "u", "--event", "shop.u.changed", "--start", "2026-01-01"),
+        ]
+    )
+    assert _engine_settings(args).watch_sql == [
+        {
+            "url": "sqlite:///w.db",
+            "query": "SELECT * FROM t WHERE id > :cursor",
+            "cursor": "id",
+            "every": "2s",
+        },
+        {
+            "url": "postgresql://ann@db/shop",
+            "query": "SELECT * FROM u WHERE at > :cursor",
+            "cursor": "at",
+            "key": "a,b",
+            "name": "u",
+            "event": "shop.u.changed",
+            "start": "2026-01-01",
+        },
+    ]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["serve", "--cursor", "id"], "--cursor: give it after the --watch-sql URL it belongs to"),
+        (
+            ["serve", "--watch-sql", "sqlite:///w.db", "--every", "1s", "--every", "2s"],
+            "--every: given twice for --watch-sql sqlite:///w.db",
+        ),
+    ],
+)
+def test_a_flag_without_its_source_is_refused(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(argv)
+    assert message in capsys.readouterr().err
+
+
+def test_watch_sql_tables_in_the_config_file(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[[watch_sql]]\nurl = "sqlite:///w.db"\nname = "orders"\n'
+        'query = "SELECT * FROM orders WHERE id > :cursor"\ncursor = "id"\nevery = "10s"\n'
+    )
+    (entry,) = load_settings(config_file=config).watch_sql
+    assert entry["name"] == "orders"
+    assert entry["every"] == "10s"
+
+
+async def test_the_engine_runs_a_good_source_beside_a_broken_one(tmp_path: Path) -> None:
+    warehouse = Warehouse(tmp_path / "warehouse.db")
+    settings = Settings(
+        db=tmp_path / "evtui.db",
+        port=0,
+        spare_children=0,
+        watch_sql=[
+            orders_entry(warehouse.url, name="orders"),
+            orders_entry(warehouse.url, name="broken", cursor="updated"),
+        ],
+    )
+    async with Engine(settings, serve_http=False) as engine:
+        warehouse.insert((1, "acme", 1500.0, "2026-11-26"))
+
+        async def delivered() -> list[dict]:
+            sources = engine.stats()["db_sources"]
+            return sources if sources[0]["delivered"] == 1 else []
+
+        orders, broken = await until(delivered, what="the row delivered")
+        stored = await engine.store.latest(10)
+    assert [s.event.resource["evtui.db.key"] for s in stored] == ["1"]
+    assert orders["error"] is None and orders["lag"] == 0 and orders["kind"] == "sqlite poll"
+    assert broken["error"] == (
+        "watch_sql[broken].cursor: column 'updated' is not in the query's result "
+        "(it has id, customer, amount, updated_at)"
+    )
+    assert broken["delivered"] == 0
+
+
+async def test_evtui_serve_polls_and_shows_the_source_in_stats(tmp_path: Path) -> None:
+    warehouse = Warehouse(tmp_path / "warehouse.db")
+    server = start_serve(
+        tmp_path / "evtui.db",
+        *("--watch-sql", warehouse.url, "--query", "SELECT * FROM orders WHERE id > :cursor"),
+        *("--cursor", "id", "--every", "100ms", "--name", "orders"),
+    )
+    try:
+        warehouse.insert((7, "acme", 1500.0, "2026-11-26"))
+        async with httpx.AsyncClient(base_url=server.api_url) as client:
+
+            async def stored() -> list[dict]:
+                found = await client.post("/events/filter", json={"limit": 10})
+                return found.json()["events"]
+
+            async def sources() -> list[dict]:
+                found = (await client.get("/stats")).json()["db_sources"]
+                return found if found[0]["delivered"] else []
+
+            (event,) = await until(stored, what="the polled row stored")
+            (source,) = await until(sources, what="the delivery counted")
+    finally:
+        assert server.stop() == 0
+    assert event["event"] == "db.row.polled"
+    assert event["resource"]["prefect.resource.id"].endswith("/orders/7")
+    assert event["payload"]["row"]["amount"] == 1500.0
+    assert (source["name"], source["delivered"], source["error"]) == ("orders", 1, None)
