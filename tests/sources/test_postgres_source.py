@@ -96,6 +96,8 @@ async def test_insert_update_delete_become_events_on_the_row(tmp_path: Path, ord
         assert inserted.payload["changed"] == ["id", "customer", "amount"]
         assert updated.payload["row"]["amount"] == 2000
         assert updated.payload["changed"] == ["amount"]
+        assert updated.payload["old_key"] == {"id": 1}
+        assert "old_key" not in inserted.payload and "old_key" not in deleted.payload
         assert deleted.payload["row"] == {"id": 1, "customer": "ada", "amount": 2000}
         assert not any(e.payload["row_truncated"] for e in (inserted, updated, deleted))
         await holds(lambda: db_stats(engine)["lag"] == 0, "lag 0")

@@ -4,7 +4,10 @@ The resource is the row: `postgresql://HOST/DB/SCHEMA.TABLE/KEY`, with labels fo
 so an automation can match a table by label (`evtui.db.table: orders`) and a value by payload
 (`row.amount: {">": 1000}`). The payload carries the row as the trigger saw it (the new row;
 the old one for a delete), or only its key when the row was over the install's size cap, and
-the names of the columns that changed (all of them for an insert or a delete).
+the names of the columns that changed (all of them for an insert or a delete); an update also
+carries `old_key`, the key before it (different from `key` when the update changed the key).
+`occurred` is when the change was made inside its transaction (the trigger's clock), which for
+a long transaction is before its commit.
 
 The event id is a UUID derived from the outbox's install id and the outbox row id, so
 delivering a row twice (a crash between the store's commit and the outbox delete) stores it
@@ -50,13 +53,17 @@ class OutboxRow:
     table_name: str
     operation: str
     key: dict[str, Any]
+    old_key: dict[str, Any] | None
+    """The key before an update (differs from `key` when the update changed it)."""
     changed: list[str]
     row: dict[str, Any] | None
     truncated: bool
     at: datetime
 
 
-SELECT_COLUMNS = "id, table_schema, table_name, operation, key, changed, row, truncated, at"
+SELECT_COLUMNS = (
+    "id, table_schema, table_name, operation, key, old_key, changed, row, truncated, at"
+)
 
 
 def display_host(host: str, port: int | str) -> str:
@@ -103,6 +110,7 @@ def change_event(database: Database, change: OutboxRow, source: str) -> Event:
         "row": change.row if change.row is not None else change.key,
         "row_truncated": change.truncated,
         "changed": change.changed,
+        **({"old_key": change.old_key} if change.old_key is not None else {}),
         "outbox_id": change.id,
         "source": source,
     }

@@ -1,16 +1,18 @@
 """`evtui db install-triggers|uninstall-triggers`: the outbox, its trigger function, the triggers.
 
-Everything lives in the schema `evtui`: `evtui.install` (one row, readable by all: a random id that
-names this outbox, so event ids stay unique even if the outbox is dropped and installed again),
-`evtui.outbox` (one row per committed change) and `evtui.capture()`, the row trigger that fills
-it. A change is written by the same transaction that makes it, so it is in the outbox exactly
-when it is committed; `pg_notify` only wakes the listener, which reads the outbox itself.
+Everything lives in the schema `evtui`: `evtui.install` (one row, readable by all: a random id
+naming this outbox, so event ids stay unique even if the outbox is dropped and installed
+again), `evtui.outbox` (one row per committed change) and `evtui.capture()`, the row trigger
+that fills it. A change is written by the same transaction that makes it, so it is in the
+outbox exactly when it is committed; `pg_notify` only wakes the listener, which reads the
+outbox itself.
 
 The trigger gets the row size cap and the primary-key columns as arguments, worked out once
-here, so it does no catalog lookups per row. It is `SECURITY DEFINER`: roles that write the
-watched tables need no rights on the outbox. Install and uninstall each run in one transaction
-and can be repeated: a second install replaces the function and triggers, a second uninstall
-finds nothing to remove.
+here, so it does no catalog lookups per row. Row triggers see inserts, updates and deletes; a
+`TRUNCATE` changes no rows one by one and is not captured. The function is `SECURITY DEFINER`:
+roles that write the watched tables need no rights on the outbox. Install and uninstall each
+run in one transaction and can be repeated: a second install recreates the triggers (and the
+function if it changed), a second uninstall finds nothing to remove.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ CREATE TABLE IF NOT EXISTS evtui.outbox (
     table_name text NOT NULL,
     operation text NOT NULL,
     key json NOT NULL,
+    old_key json,
     changed text[] NOT NULL,
     row json,
     truncated boolean NOT NULL,
@@ -52,8 +55,10 @@ _CAPTURE_BODY = """
 DECLARE
     cap integer := TG_ARGV[0]::integer;
     image json;
+    old_image jsonb;
     changed text[];
     key json;
+    old_key json;
     size integer;
 BEGIN
     IF TG_OP = 'DELETE' THEN
@@ -64,15 +69,19 @@ BEGIN
     SELECT json_object_agg(k.name, image -> k.name ORDER BY k.position) INTO key
     FROM unnest(TG_ARGV[1:TG_NARGS - 1]) WITH ORDINALITY AS k(name, position);
     IF TG_OP = 'UPDATE' THEN
+        old_image := to_jsonb(OLD);
         SELECT coalesce(array_agg(n.key), '{}') INTO changed
         FROM json_each(image) AS n
-        WHERE n.value::jsonb IS DISTINCT FROM (to_jsonb(OLD) -> n.key);
+        WHERE n.value::jsonb IS DISTINCT FROM old_image -> n.key;
+        SELECT json_object_agg(k.name, old_image -> k.name ORDER BY k.position) INTO old_key
+        FROM unnest(TG_ARGV[1:TG_NARGS - 1]) WITH ORDINALITY AS k(name, position);
     ELSE
         SELECT array_agg(k) INTO changed FROM json_object_keys(image) AS k;
     END IF;
     size := octet_length(image::text);
-    INSERT INTO evtui.outbox (table_schema, table_name, operation, key, changed, row, truncated)
-    VALUES (TG_TABLE_SCHEMA, TG_TABLE_NAME, lower(TG_OP), key, coalesce(changed, '{}'),
+    INSERT INTO evtui.outbox
+        (table_schema, table_name, operation, key, old_key, changed, row, truncated)
+    VALUES (TG_TABLE_SCHEMA, TG_TABLE_NAME, lower(TG_OP), key, old_key, coalesce(changed, '{}'),
             CASE WHEN size <= cap THEN image END, size > cap);
     PERFORM pg_notify('evtui_outbox', '');
     RETURN NULL;
