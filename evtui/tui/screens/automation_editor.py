@@ -74,7 +74,7 @@ TEXT_FIELDS = {
     "name": ("name", "what the automation is called"),
     "expect": ("event names", "globs, comma-separated: file.created, orders.*"),
     "match": ("resource", "resource id globs, or label=glob; comma-separated"),
-    "for_each": ("for each", "labels that split the count, e.g. prefect.resource.id"),
+    "for_each": ("for each", "labels that split the count (a bucket per value)"),
     "threshold": ("threshold", "how many events"),
     "within": ("within", "window: seconds, or 90s, 5m, 1h30m (0: no window)"),
 }
@@ -95,10 +95,10 @@ class AutomationEditor(Screen[Json | None]):
         #editor-title { height: 1; padding: 0 1; background: $panel; text-style: bold; }
         #editor-problems { color: $error; height: auto; padding: 0 1; display: none; }
         #editor-body { height: 1fr; }
-        #editor-form, #editor-yaml { width: 3fr; padding: 0 1; }
+        #editor-form, #editor-yaml { width: 1fr; padding: 0 1; }
         #editor-yaml { display: none; }
         #editor-yaml TextArea { height: 1fr; }
-        EditorPreview { width: 2fr; }
+        EditorPreview { width: 1fr; }
         .field-row { height: auto; margin-top: 1; }
         #editor-actions { height: auto; }
         .field-label { width: 13; color: $text-muted; }
@@ -142,6 +142,7 @@ class AutomationEditor(Screen[Json | None]):
         self.problems: list[FieldError] = []
         """What the last check or save refused."""
         self._yaml_shown = ""
+        self._title_shown = ""
         self._timer: Timer | None = None
         self.suggest_names = SuggestLastItem()
         self.suggest_resources = SuggestLastItem(labelled=False)
@@ -208,7 +209,7 @@ class AutomationEditor(Screen[Json | None]):
         self._layout_for(self.app.size.width)
         self.query_one(
             "#field-match_payload", TextArea
-        ).placeholder = "payload conditions as YAML, e.g. amount: {gt: 1000}"
+        ).placeholder = "YAML, e.g. amount: {gt: 1000}"
         self._load()
 
     def on_resize(self, event: Resize) -> None:
@@ -322,7 +323,9 @@ class AutomationEditor(Screen[Json | None]):
         mode = "YAML" if self.in_yaml else "form"
         keys = "ctrl+s save · esc leave · ctrl+r form/YAML"
         text = Text.assemble((f"{self.heading}{mark}", "bold"), f"   {mode}   ", (keys, "dim"))
-        self.query_one("#editor-title", Static).update(text)
+        if text.plain != self._title_shown:  # an update re-lays the screen out: not per key
+            self._title_shown = text.plain
+            self.query_one("#editor-title", Static).update(text)
 
     # -- live check and preview -----------------------------------------------------------
 

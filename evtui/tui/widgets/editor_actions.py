@@ -89,7 +89,6 @@ class ActionEditor(Vertical):
             soft_wrap=False,
             show_line_numbers=False,
             compact=True,
-            tab_behavior="indent",
             classes="action-body",
         )
         yield Static(classes="field-error")
@@ -127,9 +126,9 @@ class ActionEditor(Vertical):
         if not flow_action:
             hint = f"{self.kind or 'action'} fields as YAML"
         elif flow is None:
-            hint = "choose the flow to run; parameters as YAML (templates allowed)"
+            hint = "choose the flow to run; its parameters as YAML templates"
         else:
-            hint = f"{signature(flow)}: parameters as YAML, e.g. path: {{{{ event.resource.id }}}}"
+            hint = f"{signature(flow)}; parameters as YAML templates"
         self.query_one(".action-hint", Static).update(Text(hint))
 
     @on(Select.Changed, ".action-type")

@@ -25,9 +25,9 @@ EVENTS_LISTED = 8
 
 
 def moment(value: str | None) -> str:
-    """A backtest time as local `MM-DD HH:MM:SS` (a day of events spans midnight)."""
+    """A backtest time as the local time of day (the window is a day: the order tells)."""
     at = parse_time(value)
-    return at.astimezone().strftime("%m-%d %H:%M:%S") if at is not None else "?"
+    return at.astimezone().strftime("%H:%M:%S") if at is not None else "?"
 
 
 def summary(result: Json, window: str) -> str:
@@ -35,8 +35,8 @@ def summary(result: Json, window: str) -> str:
     if not matched:
         return f"No stored event of the last {window} matches the trigger."
     events = "event" if matched == 1 else "events"
-    fired = "1 firing" if firings == 1 else f"{firings} firings"
-    return f"{matched} {events} of the last {window} match · the trigger would fire: {fired}"
+    fired = "once" if firings == 1 else f"{firings} times"
+    return f"{matched} {events} of the last {window} match; it would have fired {fired}"
 
 
 def matched_lines(result: Json) -> Text:
