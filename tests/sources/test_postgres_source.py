@@ -238,3 +238,18 @@ async def holds(check: Callable[[], bool], what: str, timeout: float = 15.0) -> 
         return check()
 
     await until(poll, timeout, what)
+
+
+async def test_a_transaction_committing_after_a_later_one_is_still_delivered(
+    tmp_path: Path, orders: str
+) -> None:
+    """Outbox ids are taken at insert time, so a slow transaction's lower id shows up late."""
+    async with watching(tmp_path / "e.db", orders) as engine:
+        with psycopg.connect(orders) as slow:
+            slow.execute("INSERT INTO orders (customer) VALUES ('slow')")
+            sql(orders, "INSERT INTO orders (customer) VALUES ('fast')")
+            (fast,) = await stored(engine, 1)
+            assert fast.payload["row"]["customer"] == "fast"
+        events = await stored(engine, 2)
+        assert [e.payload["row"]["customer"] for e in events] == ["fast", "slow"]
+        assert [e.payload["outbox_id"] for e in events] == [2, 1]
