@@ -9,27 +9,35 @@ and fall off the top, as the stream's do. No Textual here: plain functions of te
 from __future__ import annotations
 
 import bisect
+import textwrap
 from collections.abc import Iterable
 
-from rich.cells import chop_cells
+from rich.cells import cell_len, chop_cells
 
 from evtui.tui.columns import GAP, Columns, fit_cell
+
+
+def pieces(cell: str, width: int) -> list[str]:
+    """A cell cut to `width`: at spaces where it has them (labels read better whole), anywhere
+    in a long word (ids and names have no spaces), by cells when it holds wide characters."""
+    if width <= 0 or not cell:
+        return [""]
+    if " " in cell and cell_len(cell) == len(cell):
+        return textwrap.wrap(cell, width, break_on_hyphens=False) or [""]
+    return chop_cells(cell, width)
 
 
 def wrapped_lines(cells: tuple[str, ...], columns: Columns) -> list[tuple[str, ...]]:
     """The row's lines, each a tuple of cells fitted to their columns and followed by the gap
     ("" for a column with no room), as `fit_cells` gives for one line."""
-    pieces = [
-        chop_cells(cell, width) or [""] if width > 0 else [""]
-        for cell, width in zip(cells, columns.widths, strict=True)
-    ]
-    height = max(len(piece) for piece in pieces)
+    cut = [pieces(cell, width) for cell, width in zip(cells, columns.widths, strict=True)]
+    height = max(len(piece) for piece in cut)
     return [
         tuple(
             fit_cell(piece[line] if line < len(piece) else "", width) + " " * GAP
             if width > 0
             else ""
-            for piece, width in zip(pieces, columns.widths, strict=True)
+            for piece, width in zip(cut, columns.widths, strict=True)
         )
         for line in range(height)
     ]
@@ -37,13 +45,7 @@ def wrapped_lines(cells: tuple[str, ...], columns: Columns) -> list[tuple[str, .
 
 def row_height(cells: tuple[str, ...], columns: Columns) -> int:
     """Lines the row takes when wrapped (at least one)."""
-    return (
-        max(
-            len(chop_cells(cell, width)) if width > 0 else 1
-            for cell, width in zip(cells, columns.widths, strict=True)
-        )
-        or 1
-    )
+    return max(len(pieces(cell, width)) for cell, width in zip(cells, columns.widths, strict=True))
 
 
 class RowLines:

@@ -129,6 +129,11 @@ def test_wrapped_cells_fill_their_columns_line_by_line() -> None:
     ]
     assert row_height(("12:00", "abcdefg", "0123456789abc", ""), columns) == 3
     assert row_height(("", "", "", ""), columns) == 1
+    labels = Columns(time=0, event=0, resource=0, labels=12)
+    assert [line[3] for line in wrapped_lines(("", "", "", "name=a  size=512"), labels)] == [
+        "name=a       ",  # at the spaces, not inside a label
+        "size=512     ",
+    ]
 
 
 def test_row_lines_follow_rows_added_below_and_dropped_above() -> None:
