@@ -29,6 +29,8 @@ def test_each_watch_sql_flag_fills_the_source_before_it() -> None:
             *("--cursor", "id", "--every", "2s", "--watch-sql", "postgresql://ann@db/shop"),
             *("--query", "SELECT * FROM u WHERE at > :cursor", "--cursor", "at", "--key", "a,b"),
             *("--name", "u", "--event", "shop.u.changed", "--start", "2026-01-01"),
+            *("--watch-sql", "sqlite:///x.db", "--start", "0"),
+            *("--watch-sql", "sqlite:///y.db", "--start", "0.5"),
         ]
     )
     assert _engine_settings(args).watch_sql == [
@@ -47,6 +49,8 @@ def test_each_watch_sql_flag_fills_the_source_before_it() -> None:
             "event": "shop.u.changed",
             "start": "2026-01-01",
         },
+        {"url": "sqlite:///x.db", "start": 0},
+        {"url": "sqlite:///y.db", "start": 0.5},
     ]
 
 

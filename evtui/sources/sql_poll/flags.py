@@ -27,6 +27,17 @@ SETTINGS = {
 }
 
 
+def _start_value(text: str) -> int | float | str:
+    """`--start 0` is the number 0 (as `start = 0` in TOML), anything else stays text: a
+    text cursor bound against an untyped SQLite expression never compares below a number."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            continue
+    return text
+
+
 class _NewSource(argparse.Action):
     def __call__(
         self,
@@ -70,6 +81,7 @@ def add_watch_sql_flags(group: argparse._ArgumentGroup) -> None:
             flag,
             action=_SourceSetting,
             dest="sql_" + flag.removeprefix("--"),
+            type=_start_value if flag == "--start" else str,
             metavar=metavar,
             help=f"--watch-sql: {text}",
         )
