@@ -3,37 +3,26 @@ inline problems and saves, every one of them an HTTP call to a real server on lo
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from uuid import UUID
 
-import pytest
-from panes_helpers import FLOWS
+import test_tui_remote_source
 from test_tui_editor import arrival
 from textual.widgets import Input, Static
 from tui_helpers import until
 
 from evtui.engine import Engine
-from evtui.settings import Settings
 from evtui.tui.app import EvtuiApp
 from evtui.tui.remote_source import RemoteSource
 from evtui.tui.screens.automation_editor import AutomationEditor
 from evtui.tui.screens.main import MainScreen
 from evtui.tui.widgets.automations_pane import AutomationsPane
 
-
-@pytest.fixture
-async def served(tmp_path: Path) -> AsyncIterator[Engine]:
-    flows = tmp_path / "flows"
-    flows.mkdir()
-    (flows / "pane_flows.py").write_text(FLOWS)
-    settings = Settings(db=tmp_path / "e.db", port=0, flows=[flows], api_key="sesame")
-    async with Engine(settings) as engine:
-        await engine.ingest([arrival(name) for name in ("a.csv", "b.csv")])
-        yield engine
+served = test_tui_remote_source.served
+"""The remote source tests' server: a real engine over HTTP, a `greet` flow, key `sesame`."""
 
 
 async def test_the_editor_over_http(served: Engine) -> None:
+    await served.ingest([arrival(name) for name in ("a.csv", "b.csv")])
     app = EvtuiApp(RemoteSource(served.api_url, api_key="sesame"))
     async with app.run_test(size=(120, 36)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
