@@ -53,11 +53,11 @@ def register(commands: Any, client_options: argparse.ArgumentParser) -> None:
 
 def install_command(args: argparse.Namespace) -> int:
     from evtui.cli import UsageError
-    from evtui.sources.postgres.install import DEFAULT_ROW_CAP, install_triggers
+    from evtui.sources.postgres.install import DEFAULT_ROW_CAP, MAX_ROW_CAP, install_triggers
 
     row_cap = DEFAULT_ROW_CAP if args.row_cap is None else args.row_cap
-    if row_cap < 0:
-        raise UsageError(f"--row-cap: expected a number of bytes >= 0, got {row_cap}")
+    if not 0 <= row_cap <= MAX_ROW_CAP:
+        raise UsageError(f"--row-cap: expected 0 to {MAX_ROW_CAP:,} bytes, got {row_cap}")
     with _connect(args.url) as conn:
         tables = _run(args.url, lambda: install_triggers(conn, _tables(args.tables), row_cap))
     for table in tables:

@@ -121,6 +121,9 @@ def test_the_commands_print_what_they_did_and_errors_in_one_line(
     assert main(["db", "uninstall-triggers", shop]) == 0
     assert "nothing to remove" in capsys.readouterr().out
 
+    assert main(["db", "install-triggers", shop, "--tables", "orders", "--row-cap", "2000000"]) == 2
+    assert "--row-cap: expected 0 to 1,000,000 bytes" in capsys.readouterr().err
+
     missing = shop.replace("?host=", "?host=/nonexistent")
     assert main(["db", "install-triggers", missing, "--tables", "orders"]) == 2
     assert "cannot connect to" in capsys.readouterr().err

@@ -27,6 +27,8 @@ TRIGGER = "evtui_capture"
 CHANNEL = "evtui_outbox"
 DEFAULT_ROW_CAP = 8000
 """Bytes of row JSON kept in the outbox; a larger row is delivered as its key only."""
+MAX_ROW_CAP = 1_000_000
+"""Events stay under evtui's 1.5 MB event limit with room for the rest of the event."""
 
 _TABLES_DDL = """
 CREATE SCHEMA IF NOT EXISTS evtui;
@@ -158,6 +160,8 @@ def install_triggers(
     conn: psycopg.Connection, tables: list[str], row_cap: int = DEFAULT_ROW_CAP
 ) -> list[Table]:
     """Create the outbox and function (if missing) and (re)create the triggers, all or none."""
+    if not 0 <= row_cap <= MAX_ROW_CAP:
+        raise InstallError(f"row cap {row_cap}: expected 0 to {MAX_ROW_CAP:,} bytes")
     with conn.transaction():
         resolved = [resolve_table(conn, name) for name in tables]
         try:
