@@ -3,13 +3,21 @@ problem shows under its field and the form stays open."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from textual.widgets import Input, TextArea
-from tui_helpers import Running, make_event
+from tui_helpers import Running, make_event, until
 
+from evtui.engine import Engine
 from evtui.events import FieldError
+from evtui.settings import Settings
+from evtui.tui.app import EvtuiApp
 from evtui.tui.commands import selection_commands
+from evtui.tui.remote_source import RemoteSource
 from evtui.tui.screens.emit_event import EmitEventScreen, EventForm, FormProblems, field_of
+from evtui.tui.screens.runs_timeline import RunsTimeline
+from evtui.tui.widgets.event_list import EventList
 
 
 def notices(running: Running) -> list[str]:
@@ -130,3 +138,38 @@ def test_the_form_reads_labels_and_payload(
 )
 def test_refusals_land_on_the_field_they_name(loc: list[str | int], msg: str, field: str) -> None:
     assert field_of(FieldError(loc=loc, msg=msg)) == field
+
+
+async def test_over_a_remote_server_e_emits_and_t_shows_the_runs(tmp_path: Path) -> None:
+    """The same keys attached to `evtui serve` over HTTP: the event reaches the server's store,
+    and the server's runs are drawn in the timeline."""
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    (flows / "hello.py").write_text(
+        "from evtui import flow\n\n\n@flow\ndef hello(n: int = 1):\n    return n\n"
+    )
+    settings = Settings(db=tmp_path / "e.db", port=0, flows=[flows], api_key="sesame")
+    async with Engine(settings) as served:
+        app = EvtuiApp(RemoteSource(served.api_url, api_key="sesame"))
+        async with app.run_test(size=(120, 36)) as pilot:
+            await until(pilot, lambda: bool(app.query(EventList)), "the panes")
+            await pilot.press("E")
+            form = app.screen
+            assert isinstance(form, EmitEventScreen)
+            form.query_one("#emit-name", Input).value = "orders.created"
+            form.query_one("#emit-resource", Input).value = "orders.7"
+            form.query_one("#emit-payload", TextArea).text = '{"amount": 1200}'
+            await pilot.press("ctrl+s")
+            await until(pilot, lambda: app.screen is not form, "the form to close")
+            [stored] = await served.store.latest(1)
+            assert (stored.event.event, stored.event.payload) == (
+                "orders.created",
+                {"amount": 1200},
+            )
+
+            run = await app.source.start_run("hello", {"n": 3})
+            await until(pilot, lambda: any(r["id"] == run["id"] for r in app.main.runs), "the run")
+            await pilot.press("T")
+            rows = app.screen.query_one(RunsTimeline)
+            await until(pilot, lambda: rows.option_count == 1, "the run in the timeline")
+            assert f"hello/{run['name']}" in str(rows.get_option_at_index(0).prompt)
