@@ -2,15 +2,17 @@
 
 One connection per watched database, in autocommit mode. The loop: read the oldest outbox rows
 of the watched tables (by id, `batch_size` at a time), `ingest` them as events (which returns
-once the store has committed them), delete exactly those rows, and repeat until none are left;
-then wait for a `NOTIFY` (or `POLL_SECONDS`, in case one was missed) and start over. Rows
-written while evtui was stopped are simply there at start. A row is never deleted before its
-event is stored, and its event id is fixed by the row, so a crash or a dropped connection
-between the two can only deliver it again, which the store's dedupe absorbs.
+once the store has committed them; the next batch is read meanwhile), delete exactly those
+rows, and repeat until none are left; then wait for a `NOTIFY` (or `POLL_SECONDS`, in case one
+was missed) and start over. Rows written while evtui was stopped are simply there at start. A
+row is never deleted before its event is stored, and its event id is fixed by the row, so a
+crash or a dropped connection between the two can only deliver it again, which the store's
+dedupe absorbs.
 
 Nothing here stops evtui: an unreachable database, missing rights, a missing trigger or table
 becomes one message (logged once, shown in `stats`) and the source retries with backoff, so a
-database that comes back, or a trigger installed later, is picked up without a restart.
+database that comes back, or a trigger installed later, is picked up without a restart; a
+table that fails its check does not hold back the source's other tables.
 Ordering: rows are delivered in outbox id order, which within a transaction is the order of
 its changes; a transaction that commits after another with higher ids is delivered after it.
 """
