@@ -19,6 +19,9 @@ from evtui.tui.widgets.runs_pane import RunsPane
 from evtui.tui.widgets.timeline_rows import (
     TimelineLayout,
     axis,
+    by_flow,
+    cell_states,
+    flow_row,
     in_last_hour,
     row,
     summary,
@@ -98,6 +101,22 @@ def test_only_the_last_hour_is_shown() -> None:
     assert summary([]).startswith("No runs in the last hour")
 
 
+def test_a_flow_row_draws_all_its_runs_and_shows_live_and_failed_ones_first() -> None:
+    first = run("Completed", 50 * MINUTE, 40 * MINUTE) | {"id": "a"}
+    failed = run("Failed", 35 * MINUTE, 20 * MINUTE) | {"id": "b"}
+    running = run("Running", 25 * MINUTE) | {"id": "c", "flow": "other"}
+    states = cell_states([first, failed], NOW, 60)
+    assert states[10:21] == ["Completed"] * 11 and states[25:41] == ["Failed"] * 16
+    assert states[21:25] == [None] * 4 and states[41:] == [None] * 19
+    assert cell_states([failed, running], NOW, 60)[35:41] == ["Running"] * 6  # overlap
+    assert list(by_flow([running, failed, first])) == ["other", "greet"]
+    layout = TimelineLayout.for_width(100)
+    text = flow_row(App(), [failed, first], layout, NOW).plain
+    assert text.startswith("Failed     greet ") and "2 runs" in text
+    assert text[-layout.bar :].count("█") > row(App(), failed, layout, NOW).plain.count("█")
+    assert axis(layout, NOW, flows=True).startswith("STATE      FLOW")
+
+
 def timeline_rows(panes: Panes) -> list[str]:
     rows = panes.app.screen.query_one(RunsTimeline)
     return [str(rows.get_option_at_index(i).prompt) for i in range(rows.option_count)]
@@ -132,5 +151,15 @@ async def test_t_shows_runs_as_bars_and_enter_opens_one(tmp_path: Path) -> None:
         assert panes.app.screen.run_id == (await panes.source.runs())[0]["id"]
         await panes.pilot.press("escape")
         assert panes.app.screen is screen
-        await panes.pilot.press("escape")
+
+        await panes.pilot.press("f")
+        await panes.until(lambda: len(timeline_rows(panes)) == 2, "a row per flow")
+        assert sorted(r.split()[1] for r in timeline_rows(panes)) == ["greet", "hold"]
+        await panes.pilot.press("g")
+        top_flow = timeline_rows(panes)[0].split()[1]
+        await panes.pilot.press("enter")
+        await panes.until(lambda: isinstance(panes.app.screen, RunDetailScreen), "the detail")
+        newest = next(r for r in await panes.source.runs() if r["flow"] == top_flow)
+        assert panes.app.screen.run_id == newest["id"]
+        await panes.pilot.press("escape", "escape")
         assert isinstance(panes.app.screen, MainScreen)

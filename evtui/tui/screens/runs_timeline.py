@@ -1,9 +1,11 @@
-"""`T`: the runs of the last hour as a Gantt chart, one row per run, newest on top.
+"""`T`: the runs of the last hour as a Gantt chart, one row per run (newest on top) or, with
+`f`, one row per flow with all its runs on it.
 
 People read "what ran when, and what overlapped" faster from bars than from a table of times.
 The rows are the runs the main screen already keeps (it re-reads them whenever a run event
 arrives), so this screen adds no reads of its own: it asks for one fresh read when it opens,
-then redraws each second, which is what makes running bars grow. `enter` opens the run.
+then redraws each second, which is what makes running bars grow. `enter` opens the run (on a
+flow's row, its newest run).
 """
 
 from __future__ import annotations
@@ -16,12 +18,21 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.events import Resize
+from textual.reactive import var
 from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from evtui.tui.messages import OpenRun
-from evtui.tui.widgets.timeline_rows import TimelineLayout, axis, in_last_hour, row, summary
+from evtui.tui.widgets.timeline_rows import (
+    TimelineLayout,
+    axis,
+    by_flow,
+    flow_row,
+    in_last_hour,
+    row,
+    summary,
+)
 
 TICK_SECONDS = 1.0
 
@@ -62,7 +73,17 @@ class RunsTimelineScreen(Screen[None]):
     BINDINGS = [
         Binding("escape,q", "app.pop_screen", "Back", id="timeline.back"),
         Binding("enter", "open", "Open run", id="timeline.open", priority=True),
+        Binding(
+            "f",
+            "toggle_flows",
+            "Per flow",
+            id="timeline.per-flow",
+            tooltip="One row per flow, or one per run",
+        ),
     ]
+
+    flows: var[bool] = var(False, init=False)
+    """One row per flow (all its runs' bars on it) instead of one per run."""
 
     DEFAULT_CSS = """
     RunsTimelineScreen {
@@ -74,6 +95,11 @@ class RunsTimelineScreen(Screen[None]):
         }
     }
     """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.newest: dict[str, str] = {}
+        """Per flow, its newest run's id (what enter opens on a flow's row)."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="timeline-summary")
@@ -102,13 +128,31 @@ class RunsTimelineScreen(Screen[None]):
         self.query_one("#timeline-summary", Static).update(
             Content.assemble(("Runs timeline", "bold $accent"), "  ", summary(runs)), layout=False
         )
-        self.query_one("#timeline-axis", Static).update(Content(axis(layout, now)), layout=False)
-        self.rows.show([(run["id"], row(self.app, run, layout, now)) for run in runs])
+        line = axis(layout, now, flows=self.flows)
+        self.query_one("#timeline-axis", Static).update(Content(line), layout=False)
+        if self.flows:
+            grouped = by_flow(runs)
+            self.newest = {flow: group[0]["id"] for flow, group in grouped.items()}
+            rows = [
+                (f"flow:{flow}", flow_row(self.app, group, layout, now))
+                for flow, group in grouped.items()
+            ]
+        else:
+            rows = [(run["id"], row(self.app, run, layout, now)) for run in runs]
+        self.rows.show(rows)
+
+    def watch_flows(self) -> None:
+        self.redraw()
+
+    def action_toggle_flows(self) -> None:
+        self.flows = not self.flows
 
     @on(OptionList.OptionSelected)
     def _selected(self, message: OptionList.OptionSelected) -> None:
-        if message.option.id is not None:
-            self.app.post_message(OpenRun(message.option.id))
+        key = message.option.id or ""
+        run_id = self.newest.get(key.removeprefix("flow:")) if key.startswith("flow:") else key
+        if run_id:
+            self.app.post_message(OpenRun(run_id))
 
     def action_open(self) -> None:
         self.rows.action_select()

@@ -1,4 +1,5 @@
-"""What the runs timeline draws: a time axis over the last hour and one Gantt-like bar per run.
+"""What the runs timeline draws: a time axis over the last hour and Gantt-like bars, one row per
+run or one per flow (all its runs' bars on one line).
 
 Pure functions of runs (the source's JSON), a width and "now", so the screen only feeds them
 and tests can read the text without a terminal. The bar itself is the Runs pane's `timeline`
@@ -8,6 +9,7 @@ cell still shows as one cell, and a running run ends at now, so it grows as the 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -67,7 +69,7 @@ def ticks(now: datetime, cells: int) -> list[tuple[int, datetime]]:
     return found
 
 
-def axis(layout: TimelineLayout, now: datetime) -> str:
+def axis(layout: TimelineLayout, now: datetime, *, flows: bool = False) -> str:
     """The column titles, then clock times at their marks and `now` at the right edge."""
     line = [" "] * layout.bar
     free = layout.bar - len(NOW) - 1
@@ -77,50 +79,103 @@ def axis(layout: TimelineLayout, now: datetime) -> str:
             line[cell : cell + len(label)] = label
     if layout.bar >= len(NOW):
         line[-len(NOW) :] = NOW
-    titles = (fit_cell(title, cells) for title, cells in (("STATE", STATE_CELLS),
-              ("RUN", layout.name), ("TOOK", TOOK_CELLS)))  # fmt: skip
+    columns = (
+        ("STATE", STATE_CELLS),
+        ("FLOW" if flows else "RUN", layout.name),
+        ("RUNS" if flows else "TOOK", TOOK_CELLS),
+    )
+    titles = (fit_cell(title, cells) for title, cells in columns)
     return GAP.join((*titles, "".join(line)))
 
 
-def bar(app: App[object], run: dict[str, Any], now: datetime, cells: int) -> Text:
-    """The run's cells in its state colour over a dim grid (a line at each ten minutes)."""
+SHOWN_FIRST = (
+    "Running",
+    "Retrying",
+    "Cancelling",
+    "Pending",
+    "Scheduled",
+    "Failed",
+    "Crashed",
+    "TimedOut",
+    "Cancelled",
+)
+"""Where runs of one flow share a cell, whose state colours it: a live run, else a failure,
+else any (`Completed`)."""
+
+
+def _rank(state: str | None) -> int:
+    if state is None:
+        return len(SHOWN_FIRST) + 1
+    return SHOWN_FIRST.index(state) if state in SHOWN_FIRST else len(SHOWN_FIRST)
+
+
+def cell_states(runs: Iterable[dict[str, Any]], now: datetime, cells: int) -> list[str | None]:
+    """Per cell of the bar, the state of the run shown there (None: no run)."""
+    states: list[str | None] = [None] * cells
     if cells <= 0:
-        return Text(end="")
-    drawn = timeline(run, now, cells)
+        return states
+    for run in runs:
+        for cell, mark in enumerate(timeline(run, now, cells)):
+            if mark == "█" and _rank(run["state"]) < _rank(states[cell]):
+                states[cell] = run["state"]
+    return states
+
+
+def bar(app: App[object], runs: Iterable[dict[str, Any]], now: datetime, cells: int) -> Text:
+    """The runs' cells in their state colours over a dim grid (a line at each ten minutes)."""
     grid = {cell for cell, _ in ticks(now, cells)}
     text = Text(end="")
-    for start, end, filled in _runs_of(drawn):
-        if filled:
-            text.append_text(coloured(app, drawn[start:end], run["state"]))
+    states = cell_states(runs, now, cells)
+    for state, group in itertools.groupby(range(cells), key=states.__getitem__):
+        stretch = list(group)
+        if state is None:
+            text.append("".join(GRID if cell in grid else " " for cell in stretch), "dim")
         else:
-            blank = "".join(GRID if cell in grid else " " for cell in range(start, end))
-            text.append(blank, "dim")
+            text.append_text(coloured(app, "█" * len(stretch), state))
     return text
-
-
-def _runs_of(drawn: str) -> Iterable[tuple[int, int, bool]]:
-    """Stretches of filled (`█`) and empty cells: (start, end, filled)."""
-    start = 0
-    for index in range(1, len(drawn) + 1):
-        if index == len(drawn) or (drawn[index] == "█") != (drawn[start] == "█"):
-            yield start, index, drawn[start] == "█"
-            start = index
 
 
 def row(app: App[object], run: dict[str, Any], layout: TimelineLayout, now: datetime) -> Text:
     """State, `flow/run`, how long it took (so far), and the bar."""
     took = run_duration(run, now) or "waiting"
-    name = fit_cell(f"{run['flow']}/{run['name']}", layout.name, middle=True)
+    return _row(app, run["state"], f"{run['flow']}/{run['name']}", took, [run], layout, now)
+
+
+def flow_row(
+    app: App[object], runs: list[dict[str, Any]], layout: TimelineLayout, now: datetime
+) -> Text:
+    """One flow: its newest run's state, the flow, how many runs, and all their bars."""
+    count = f"{len(runs)} run{'s' if len(runs) != 1 else ''}"
+    return _row(app, runs[0]["state"], runs[0]["flow"], count, runs, layout, now)
+
+
+def _row(
+    app: App[object],
+    state: str,
+    name: str,
+    took: str,
+    runs: list[dict[str, Any]],
+    layout: TimelineLayout,
+    now: datetime,
+) -> Text:
     return Text.assemble(
-        coloured(app, fit_cell(run["state"], STATE_CELLS), run["state"]),
+        coloured(app, fit_cell(state, STATE_CELLS), state),
         GAP,
-        name,
+        fit_cell(name, layout.name, middle=True),
         GAP,
         (fit_cell(took, TOOK_CELLS), "dim"),
         GAP,
-        bar(app, run, now, layout.bar),
+        bar(app, runs, now, layout.bar),
         end="",
     )
+
+
+def by_flow(runs: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Runs grouped by flow, in the order of each flow's newest run (runs come newest first)."""
+    flows: dict[str, list[dict[str, Any]]] = {}
+    for run in runs:
+        flows.setdefault(run["flow"], []).append(run)
+    return flows
 
 
 def summary(runs: list[dict[str, Any]]) -> str:
