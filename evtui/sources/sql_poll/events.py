@@ -38,6 +38,8 @@ class RowEvents:
         self.columns = columns
         self._cursor = columns.index(spec.cursor)
         self._keys = [columns.index(column) for column in spec.key_columns]
+        self._row_base = f"{spec.resource_base}/{spec.name}"
+        """Resource ids of rows are this plus their key; computed once, not per row."""
         labels = {
             LABEL_PREFIX + "kind": spec.kind,
             LABEL_PREFIX + "database": spec.database,
@@ -50,6 +52,10 @@ class RowEvents:
     def cursor_of(self, row: tuple[Any, ...]) -> Any:
         return row[self._cursor]
 
+    def events(self, rows: list[tuple[Any, ...]]) -> list[Event]:
+        """The events of a batch; run on the source's thread, a large batch takes a while."""
+        return [self.event(row) for row in rows]
+
     def event(self, row: tuple[Any, ...]) -> Event:
         spec = self.spec
         key = {spec.key_columns[i]: json_value(row[index]) for i, index in enumerate(self._keys)}
@@ -57,12 +63,12 @@ class RowEvents:
         cursor = self.cursor_of(row)
         values = {c: json_value(v) for c, v in zip(self.columns, row, strict=True)}
         truncated = len(json.dumps(values)) > ROW_CAP
-        identity = f"{spec.resource_base}\n{spec.name}\n{key_label}\n{encode_cursor(cursor)}"
+        identity = f"{self._row_base}\n{key_label}\n{encode_cursor(cursor)}"
         return Event(
             id=uuid.uuid5(NAMESPACE, identity),
             event=spec.event,
             resource={
-                RESOURCE_ID: f"{spec.resource_base}/{spec.name}/{key_label}",
+                RESOURCE_ID: f"{self._row_base}/{key_label}",
                 RESOURCE_NAME: f"{spec.name}/{key_label}",
                 **self._labels,
                 LABEL_PREFIX + "key": key_label,

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -138,14 +139,14 @@ class SqlPoller:
     async def _run(self, spec: SqlPollSpec) -> None:
         delay = self.first_retry
         while not self._stopping:
-            wait = spec.every
+            started = time.monotonic()
             try:
                 await self._poll(spec)
                 if self._error is not None:
                     log.info("watch_sql[%s]: working again", self.name)
                 self._error, delay = None, self.first_retry
-                if self._more:
-                    wait = 0
+                # `every` runs from one poll's start to the next: slow polls don't stretch it.
+                wait = 0 if self._more else max(0.0, spec.every - (time.monotonic() - started))
             except (SourceProblem, UnsupportedCursor) as problem:
                 message = f"watch_sql[{self.name}].{problem}"
                 if message != self._error:
@@ -178,7 +179,7 @@ class SqlPoller:
         builder = self._events_for(spec, batch.columns)
         last = builder.cursor_of(rows[-1])
         encoded = encode_cursor(last)
-        events = [builder.event(row) for row in rows]
+        events = await self._call(builder.events, rows)
         self._storing = True
         try:
             await ingest_until_stored(

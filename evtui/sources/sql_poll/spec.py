@@ -128,7 +128,9 @@ class SqlPollSpec(BaseModel):
     @field_validator("url")
     @classmethod
     def _check_url(cls, url: str) -> str:
-        kind_of(url)
+        """A relative SQLite path is made absolute now: the working folder may change."""
+        if kind_of(url) == "sqlite":
+            return SQLITE_PREFIX + str(sqlite_path(url))
         return url
 
     @field_validator("query")

@@ -21,9 +21,13 @@ class UnsupportedCursor(ValueError):
     """The cursor column holds a value that cannot be stored and bound back."""
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+"""Types JSON takes as they are: most columns, checked first by exact type (the fast path)."""
+
+
 def json_value(value: Any) -> Any:
     """A JSON-compatible copy of one column's value."""
-    if value is None or isinstance(value, bool | int | float | str):
+    if type(value) in _PLAIN or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, datetime | date | time):
         return value.isoformat()
