@@ -150,3 +150,26 @@ async def test_one_bad_source_leaves_the_others_polling(
         "own `name` (it keys the stored cursor)"
     )
     assert errors[2].startswith("watch_sql[ghost].url:")
+
+
+@pytest.mark.parametrize(
+    ("column", "message"),
+    [
+        (
+            "NULL",
+            "cursor: the query returns rows whose at is NULL; leave them out (AND at IS NOT NULL)",
+        ),
+        (
+            "x'00'",
+            "cursor: a cursor of type bytes cannot be stored; use a number, text, date or "
+            "timestamp column",
+        ),
+    ],
+)
+async def test_a_cursor_column_that_cannot_be_a_cursor_is_named(
+    warehouse: Warehouse, landed: Landed, column: str, message: str
+) -> None:
+    warehouse.insert((1, "acme", 1.0, "2026-11-26"))
+    query = f"SELECT id, {column} AS at FROM orders WHERE id > :cursor"
+    async with polling(orders_entry(warehouse.url, query=query, cursor="at"), landed) as poller:
+        assert poller.stats()["error"] == f"watch_sql[warehouse].{message}"

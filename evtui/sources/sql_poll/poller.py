@@ -148,7 +148,8 @@ class SqlPoller:
                 # `every` runs from one poll's start to the next: slow polls don't stretch it.
                 wait = 0 if self._more else max(0.0, spec.every - (time.monotonic() - started))
             except (SourceProblem, UnsupportedCursor) as problem:
-                message = f"watch_sql[{self.name}].{problem}"
+                setting = "cursor: " if isinstance(problem, UnsupportedCursor) else ""
+                message = f"watch_sql[{self.name}].{setting}{problem}"
                 if message != self._error:
                     log.error("%s (retrying)", message)
                 self._error = message
@@ -169,6 +170,7 @@ class SqlPoller:
             return
         self._polls += 1
         batch = await self._call(db.fetch, self._cursor, spec.batch_size)
+        _check_cursors(spec, batch)
         rows = batch.rows
         self._more = len(rows) == spec.batch_size
         if self._more:
@@ -240,6 +242,16 @@ class SqlPoller:
         if self._builder is None or self._builder.columns != columns:
             self._builder = RowEvents(spec, columns)
         return self._builder
+
+
+def _check_cursors(spec: SqlPollSpec, batch: Batch) -> None:
+    """A NULL cursor sorts first (SQLite) or last (PostgreSQL), and can never be passed."""
+    index = batch.columns.index(spec.cursor) if batch.rows else 0
+    if any(row[index] is None for row in (batch.rows[:1] + batch.rows[-1:])):
+        raise SourceProblem(
+            f"cursor: the query returns rows whose {spec.cursor} is NULL; leave them out "
+            f"(AND {spec.cursor} IS NOT NULL)"
+        )
 
 
 def sql_pollers(entries: Iterable[dict[str, Any]], ingest: Ingest, store: Store) -> list[SqlPoller]:

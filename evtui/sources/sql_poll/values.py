@@ -52,8 +52,8 @@ def text_value(value: Any) -> str:
 
 def encode_cursor(value: Any) -> str:
     """The tagged JSON stored for a cursor value; raises `UnsupportedCursor` for other types."""
-    if isinstance(value, bool) or value is None:
-        raise UnsupportedCursor(f"a cursor cannot be {value!r}")
+    if isinstance(value, bool):
+        raise UnsupportedCursor("a true/false column cannot be a cursor: it does not grow")
     if isinstance(value, int):
         tagged: dict[str, Any] = {"int": value}
     elif isinstance(value, float):
