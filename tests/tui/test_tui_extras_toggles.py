@@ -7,10 +7,14 @@ from pathlib import Path
 
 import pytest
 from test_tui_panes import open_panes
-from tui_helpers import Running, make_event, screen_lines
+from tui_helpers import WIDE, Running, make_event, screen_lines, subscribed
 
+from evtui.engine import Engine
+from evtui.settings import Settings
+from evtui.tui.app import EvtuiApp
 from evtui.tui.columns import Columns, format_time
 from evtui.tui.screens.run_detail import RunDetailScreen
+from evtui.tui.source import LocalSource
 from evtui.tui.widgets.logs_pane import FollowLog
 from evtui.tui.widgets.run_log import RunLog
 from evtui.tui.widgets.run_log import screen_lines as log_screen_lines
@@ -150,3 +154,25 @@ def test_row_lines_follow_rows_added_below_and_dropped_above() -> None:
     assert lines.span(0) == (0, 2) and lines.span(1) == (2, 7)
     assert lines.row_at(3) == (1, 1)
     assert lines.drop(2) == 7 and lines.total == 0
+
+
+async def test_wrapped_rows_stay_in_step_while_old_events_fall_off(settings: Settings) -> None:
+    """A paused, wrapped list whose oldest events fall off keeps the selected event in view."""
+    engine = Engine(settings)
+    app = EvtuiApp(LocalSource(engine), capacity=4)
+    async with app.run_test(size=WIDE) as pilot:
+        running = Running(app, engine, pilot)
+        await running.until(lambda: subscribed(engine), "the app to subscribe")
+        long = make_event(0).model_copy(update={"resource": {"prefect.resource.id": LONG}})
+        await running.ingest([long, make_event(1), make_event(2), make_event(3)])
+        listed = running.events
+        await pilot.press("w", "k")
+        selected = listed.selected
+        assert selected is not None and selected.event.id == make_event(2).id
+        await running.ingest([make_event(4), make_event(5)])
+        assert listed.buffer.rows[0].event.id == make_event(2).id
+        assert len(listed._lines) == len(listed.buffer) == 4
+        assert listed._lines.total == listed.virtual_size.height == 4  # the tall row is gone
+        assert listed.selected is not None and listed.selected.event.id == make_event(2).id
+        assert "+2 new" in pane_state(running)
+        assert any("report-2.csv" in line for line in screen_lines(listed))
