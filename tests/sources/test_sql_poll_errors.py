@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -104,20 +105,34 @@ async def test_a_query_that_does_not_fit_the_database_is_named(
         assert poller.stats()["connected"] is False
 
 
-async def test_a_missing_file_is_named_not_created_and_picked_up_once_it_exists(
+async def test_a_missing_file_is_named_not_created_and_its_first_rows_are_new(
     tmp_path: Path, landed: Landed
 ) -> None:
     path = tmp_path / "later.db"
-    entry = orders_entry(f"sqlite:///{path}", start=0)
-    async with polling(entry, landed) as poller:
+    async with polling(orders_entry(f"sqlite:///{path}"), landed) as poller:
         assert poller.stats()["error"] == (
             f"watch_sql[later].url: {path} does not exist or is not a file"
         )
         assert not path.exists()
+        # Rows of a file that did not exist at first start were not "already there".
         Warehouse(path).insert((1, "acme", 1.0, "2026-11-26"))
         poller.poll_now()
         await landed.wait_for(1)
         await until(lambda: _healthy(poller), what="the error cleared")
+
+
+async def test_a_table_created_later_delivers_its_first_rows_even_across_a_restart(
+    tmp_path: Path, landed: Landed
+) -> None:
+    path = tmp_path / "shop.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY)")
+    async with polling(orders_entry(f"sqlite:///{path}"), landed) as poller:
+        assert poller.stats()["error"] == "watch_sql[shop].query: no such table: orders"
+    Warehouse(path).insert((1, "acme", 1.0, "2026-11-26"))  # while evtui is stopped
+    async with polling(orders_entry(f"sqlite:///{path}"), landed):
+        (event,) = await landed.wait_for(1)
+    assert event.resource["evtui.db.key"] == "1"
 
 
 async def _healthy(poller: SqlPoller) -> bool:

@@ -36,6 +36,11 @@ _PG_TEXTS = {"text", "varchar", "bpchar", "name", "citext"}
 class SourceProblem(Exception):
     """A problem the user must fix; the message starts with the setting it is about."""
 
+    def __init__(self, message: str, *, absent: bool = False) -> None:
+        super().__init__(message)
+        self.absent = absent
+        """The file or table does not exist (yet): it holds no rows that were there before."""
+
 
 @dataclass(frozen=True)
 class Batch:
@@ -118,7 +123,7 @@ class SqliteDatabase:
     def open(self) -> None:
         path = sqlite_path(self.spec.url)
         if not path.is_file():
-            raise SourceProblem(f"url: {path} does not exist or is not a file")
+            raise SourceProblem(f"url: {path} does not exist or is not a file", absent=True)
         try:
             conn = sqlite3.connect(
                 f"file:{quote(str(path))}?mode=ro",
@@ -172,7 +177,9 @@ class SqliteDatabase:
             result = self._connection().execute(sql, params)
             rows = result.fetchall()
         except sqlite3.OperationalError as error:
-            raise SourceProblem(f"query: {_first_line(error)}") from None
+            reason = _first_line(error)
+            absent = reason.startswith("no such table")
+            raise SourceProblem(f"query: {reason}", absent=absent) from None
         except sqlite3.Error as error:
             raise SourceProblem(f"query: {type(error).__name__}: {_first_line(error)}") from None
         return Batch([d[0] for d in result.description or ()], rows)
@@ -268,7 +275,8 @@ class PostgresDatabase:
                 f"url: lost {redact(self.spec.url)}: {_first_line(error)}"
             ) from None
         except psycopg.Error as error:
-            raise SourceProblem(f"query: {_first_line(error)}") from None
+            absent = isinstance(error, psycopg.errors.UndefinedTable)
+            raise SourceProblem(f"query: {_first_line(error)}", absent=absent) from None
 
 
 def database_for(spec: SqlPollSpec) -> PolledDatabase:

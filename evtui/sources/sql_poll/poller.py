@@ -68,7 +68,9 @@ class SqlPoller:
         self._thread: ThreadPoolExecutor | None = None
         self._builder: RowEvents | None = None
         self._cursor: CursorValue | None = None
-        self._cursor_known = False
+        self._cursor_loaded = False
+        self._snapshot_due = False
+        """No cursor stored and no `start`: the first poll records the highest value now."""
         self._more = False
         self._task: asyncio.Task[None] | None = None
         self._attempted = asyncio.Event()
@@ -154,6 +156,8 @@ class SqlPoller:
                     log.error("%s (retrying)", message)
                 self._error = message
                 await self._close()
+                if isinstance(problem, SourceProblem) and problem.absent and self._snapshot_due:
+                    await self._snapshot(spec, None)
                 wait, delay = delay, min(delay * 2, self.max_retry)
             self._attempted.set()
             if wait and not self._stopping:
@@ -162,9 +166,11 @@ class SqlPoller:
                     await asyncio.wait_for(self._wake.wait(), wait)
 
     async def _poll(self, spec: SqlPollSpec) -> None:
+        if not self._cursor_loaded:
+            await self._load_cursor(spec)
         db = await self._open(spec)
-        if not self._cursor_known:
-            await self._load_cursor(spec, db)
+        if self._snapshot_due:
+            await self._snapshot(spec, await self._call(db.highest))
         if not self._more and not await self._call(db.changed):
             self._skipped += 1
             return
@@ -223,20 +229,25 @@ class SqlPoller:
         if db is not None:
             await self._call(db.close)
 
-    async def _load_cursor(self, spec: SqlPollSpec, db: PolledDatabase) -> None:
-        """The stored cursor; else `start`; else the highest value now (saved at once, so rows
-        added while evtui is stopped later are not taken for rows that were already there)."""
+    async def _load_cursor(self, spec: SqlPollSpec) -> None:
+        """The stored cursor; else `start`; else a snapshot is due (see `_snapshot`)."""
         stored = await load_cursor(self._store, spec.name)
         if stored is not None:
             self._cursor = None if stored == BEGINNING else decode_cursor(stored)
         elif spec.start is not None:
             self._cursor = spec.start
         else:
-            highest = await self._call(db.highest)
-            encoded = BEGINNING if highest is None else encode_cursor(highest)
-            await save_cursor(self._store, spec.name, encoded)
-            self._cursor = highest
-        self._cursor_known = True
+            self._snapshot_due = True
+        self._cursor_loaded = True
+
+    async def _snapshot(self, spec: SqlPollSpec, highest: CursorValue | None) -> None:
+        """Rows there at first start are not announced: the highest cursor value now is
+        saved at once, so rows added while evtui is stopped are not taken for old ones. A
+        file or table that does not exist yet holds no old rows (`highest` None)."""
+        encoded = BEGINNING if highest is None else encode_cursor(highest)
+        await save_cursor(self._store, spec.name, encoded)
+        self._cursor = highest
+        self._snapshot_due = False
 
     def _events_for(self, spec: SqlPollSpec, columns: list[str]) -> RowEvents:
         if self._builder is None or self._builder.columns != columns:
