@@ -10,6 +10,7 @@ import pytest
 from polling import until
 from sql_poll_helpers import Warehouse, orders_entry
 
+from evtui.automations.models import AutomationCreate
 from evtui.cli import _engine_settings, build_parser
 from evtui.engine import Engine
 from evtui.settings import Settings, load_settings
@@ -139,3 +140,38 @@ async def test_evtui_serve_polls_and_shows_the_source_in_stats(tmp_path: Path) -
     assert event["resource"]["prefect.resource.id"].endswith("/orders/7")
     assert event["payload"]["row"]["amount"] == 1500.0
     assert (source["name"], source["delivered"], source["error"]) == ("orders", 1, None)
+
+
+async def test_an_automation_matches_polled_rows_by_source_and_payload(tmp_path: Path) -> None:
+    """The sample's "orders over 1000" automation, on a polled source instead of triggers."""
+    warehouse = Warehouse(tmp_path / "warehouse.db")
+    settings = Settings(
+        db=tmp_path / "evtui.db",
+        port=0,
+        spare_children=0,
+        watch_sql=[orders_entry(warehouse.url, name="orders")],
+    )
+    large_orders = {
+        "name": "flag large orders",
+        "trigger": {
+            "type": "event",
+            "posture": "Reactive",
+            "expect": ["db.row.polled"],
+            "match": {"evtui.db.source": "orders"},
+            "match_payload": {"row.amount": {">": 1000}},
+            "threshold": 1,
+            "within": 0,
+        },
+        "actions": [{"type": "do-nothing"}],
+    }
+    async with Engine(settings, serve_http=False) as engine:
+        automation = await engine.automations.create(AutomationCreate.model_validate(large_orders))
+        warehouse.insert((1, "bob", 250.0, "2026-11-26"), (2, "ada", 1500.0, "2026-11-26"))
+
+        async def fired() -> list:
+            return await engine.actions.firings.firings_for_automation(str(automation.id))
+
+        (firing,) = await until(fired, what="the automation fired")
+        cause = await engine.store.get_event(str(firing.triggering_event_id))
+    assert cause is not None
+    assert cause.event.payload["row"]["customer"] == "ada"
