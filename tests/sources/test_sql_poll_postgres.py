@@ -107,11 +107,11 @@ async def test_problems_are_named_and_a_killed_connection_is_reopened(
         assert p.stats()["error"].startswith(
             f"watch_sql[orders].url: cannot connect to {unreachable}: connection"
         )
-    sql(shop, "CREATE ROLE clerk LOGIN")
-    clerk = re.sub(r"^postgresql://[^@]*@", "postgresql://clerk@", shop)
+    sql(shop, "CREATE ROLE poll_clerk LOGIN")  # roles are the cluster's: a name of this test's
+    clerk = re.sub(r"^postgresql://[^@]*@", "postgresql://poll_clerk@", shop)
     async with polling(entry(clerk), landed) as p:
         assert p.stats()["error"] == ("watch_sql[orders].query: permission denied for table orders")
-        sql(shop, "GRANT SELECT ON orders TO clerk")
+        sql(shop, "GRANT SELECT ON orders TO poll_clerk")
         await until(lambda: _error(p, None), what="the grant noticed")
 
     async with polling(entry(shop), landed) as poller:
