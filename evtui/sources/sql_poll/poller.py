@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from evtui.sources.delivery import Ingest, ingest_until_stored, stop_task
+from evtui.sources.postgres.spec import redact
 from evtui.sources.sql_poll.cursors import BEGINNING, load_cursor, save_cursor
 from evtui.sources.sql_poll.databases import Batch, PolledDatabase, SourceProblem, database_for
 from evtui.sources.sql_poll.events import RowEvents
@@ -222,7 +223,22 @@ class SqlPoller:
             db = database_for(spec)
             await self._call(db.open)
             self._db = db
+            where = redact(spec.url)
+            log.info(
+                "watch_sql[%s]: polling %s every %g s, %s",
+                self.name,
+                where,
+                spec.every,
+                self._position(spec),
+            )
         return self._db
+
+    def _position(self, spec: SqlPollSpec) -> str:
+        if self._snapshot_due:
+            return "rows there now skipped"
+        if self._cursor is None:
+            return "from the first row"
+        return f"after {spec.cursor} {text_value(self._cursor)}"
 
     async def _close(self) -> None:
         db, self._db = self._db, None
