@@ -37,6 +37,11 @@ from evtui.tui.widgets.timeline_rows import (
 TICK_SECONDS = 1.0
 
 
+def clock() -> datetime:
+    """Now, the right edge of the chart (a function, so a snapshot can stop the clock)."""
+    return datetime.now(UTC)
+
+
 class RunsTimeline(OptionList):
     """The rows; keyed by run id, so the cursor stays on its run as new runs come in."""
 
@@ -122,7 +127,7 @@ class RunsTimelineScreen(Screen[None]):
 
     def redraw(self) -> None:
         """Axis, rows and summary for the runs the main screen holds now."""
-        now = datetime.now(UTC)
+        now = clock()
         runs = [run for run in self.app.main.runs if in_last_hour(run, now)]  # type: ignore[attr-defined]
         layout = TimelineLayout.for_width(self.rows.scrollable_content_region.width)
         self.query_one("#timeline-summary", Static).update(
