@@ -3,6 +3,8 @@ the cursor survives restarts, a crash can only resend, and idle polls are skippe
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from polling import until
 from sql_poll_helpers import Landed, Warehouse, by_update_time, orders_entry, polling
@@ -160,3 +162,13 @@ async def test_a_row_over_the_cap_carries_only_its_key(
         (event,) = await landed.wait_for(1)
     assert event.payload["row"] == {"id": 1}
     assert event.payload["row_truncated"] is True
+
+
+async def test_a_timestamp_start_is_compared_as_sqlite_stores_it(
+    warehouse: Warehouse, landed: Landed
+) -> None:
+    warehouse.insert((1, "acme", 1.0, "2026-11-26T10:00"), (2, "acme", 2.0, "2026-11-26T10:02"))
+    entry = by_update_time(warehouse.url, start=datetime(2026, 11, 26, 10, 1))
+    async with polling(entry, landed):
+        (event,) = await landed.wait_for(1)
+    assert event.resource["evtui.db.key"] == "2"

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -14,6 +15,7 @@ from evtui.automations.models import AutomationCreate
 from evtui.cli import _engine_settings, build_parser
 from evtui.engine import Engine
 from evtui.settings import Settings, load_settings
+from evtui.sources.sql_poll import SqlPollSpec
 from tests.conftest import start_serve
 
 
@@ -77,11 +79,13 @@ def test_watch_sql_tables_in_the_config_file(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text(
         '[[watch_sql]]\nurl = "sqlite:///w.db"\nname = "orders"\n'
-        'query = "SELECT * FROM orders WHERE id > :cursor"\ncursor = "id"\nevery = "10s"\n'
+        'query = "SELECT * FROM orders WHERE at > :cursor"\ncursor = "at"\nevery = "10s"\n'
+        "start = 2026-01-01T00:00:00Z\n"
     )
     (entry,) = load_settings(config_file=config).watch_sql
-    assert entry["name"] == "orders"
-    assert entry["every"] == "10s"
+    spec = SqlPollSpec.parse(entry, 0)
+    assert (spec.name, spec.every) == ("orders", 10.0)
+    assert spec.start == datetime(2026, 1, 1, tzinfo=UTC)
 
 
 async def test_the_engine_runs_a_good_source_beside_a_broken_one(tmp_path: Path) -> None:

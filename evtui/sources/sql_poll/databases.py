@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import sqlite3
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Protocol
 from urllib.parse import quote
 
@@ -150,8 +151,10 @@ class SqliteDatabase:
         return changed
 
     def fetch(self, cursor: CursorValue | None, limit: int | None) -> Batch:
-        bound = -math.inf if cursor is None else cursor
-        return self._run(self._sql.read(limit), {"cursor": bound})
+        """A date or timestamp (only ever a `start` from TOML: SQLite returns text) is bound
+        as ISO text, the way SQLite stores them."""
+        bound = cursor.isoformat() if isinstance(cursor, date) else cursor
+        return self._run(self._sql.read(limit), {"cursor": -math.inf if bound is None else bound})
 
     def highest(self) -> CursorValue | None:
         rows = self._run(self._sql.highest, {"cursor": -math.inf}).rows

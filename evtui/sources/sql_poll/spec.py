@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
@@ -109,7 +110,7 @@ class SqlPollSpec(BaseModel):
     """Seconds between polls (`5s`, `500ms`, `2m`)."""
     event: str = Field(default="db.row.polled", min_length=1)
     """Name of the events."""
-    start: int | float | str | None = None
+    start: int | float | datetime | date | str | None = None
     """Cursor value to start from when none is stored; unset: from the rows there now (they
     are not announced, later ones are)."""
     batch_size: int = Field(default=1000, ge=1, le=50_000)
