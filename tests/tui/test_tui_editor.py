@@ -131,7 +131,7 @@ async def test_a_new_automation_completes_previews_and_saves(ed: Editing) -> Non
     first = result["firings"][0]["actions"][0]["parameters"]
     assert first == {"flow": "greet", "parameters": {"name": "a.csv"}}
     shown = str(editor.preview.query_one("#preview-summary", Static).render())
-    assert "2 events of the last 24 h match" in shown
+    assert shown == "2 events of the last 24 h match; it would have fired 2 times"
 
     await ed.pilot.press("ctrl+s")
     await ed.until(lambda: isinstance(ed.app.screen, MainScreen), "the editor to close")
@@ -262,6 +262,26 @@ async def test_edit_duplicate_and_open_from_the_automations_pane(ed: Editing) ->
     assert editor.automation_id == pane.table.selected_key
     await ed.pilot.press("escape")
     await ed.until(lambda: isinstance(ed.app.screen, MainScreen), "the editor to close")
+
+
+async def test_a_flows_parameters_are_checked_against_its_signature(ed: Editing) -> None:
+    editor = await ed.open("n")
+    await ed.type_into("name", "held")
+    [action] = editor.action_editors
+    action.query_one(".action-flow").value = "hold"  # type: ignore[attr-defined]
+    await ed.until(lambda: action.query_one(".field-error").display, "the missing parameter")
+    error = str(action.query_one(".field-error").render())
+    assert error == "parameter 'release': required, and has no default"
+    assert editor.preview.result is not None  # the preview still shows what would match
+    await ed.pilot.press("ctrl+s")
+    await ed.pilot.pause()
+    assert isinstance(ed.app.screen, AutomationEditor) and ed.app.focused is action.body
+    await ed.pilot.press(*"release: x")
+    await ed.until(lambda: not action.query_one(".field-error").display, "the problem to go")
+    await ed.pilot.press("ctrl+s")
+    await ed.until(lambda: isinstance(ed.app.screen, MainScreen), "the editor to close")
+    [saved] = ed.engine.automations.all()
+    assert saved.actions[0].parameters == {"release": "x"}  # type: ignore[union-attr]
 
 
 async def test_actions_are_added_changed_and_removed(ed: Editing) -> None:

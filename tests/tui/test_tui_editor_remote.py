@@ -35,8 +35,8 @@ async def test_the_editor_over_http(served: Engine) -> None:
         await until(pilot, editor_ready, "the editor and its first preview", deadline=20)
         editor = app.screen
         assert isinstance(editor, AutomationEditor)
-        assert editor.suggest_names.values == ["file.created"]
-        assert editor.suggest_resources.values == ["file./in/a.csv", "file./in/b.csv"]
+        assert editor.form.suggest_names.values == ["file.created"]
+        assert editor.form.suggest_resources.values == ["file./in/a.csv", "file./in/b.csv"]
         assert [a.flow for a in editor.action_editors] == ["greet"]
         assert editor.preview.result is not None and editor.preview.result["matched_count"] == 2
 

@@ -27,20 +27,18 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.events import Resize
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widget import Widget
-from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static, TextArea
+from textual.widgets import Checkbox, Footer, Input, Select, Static, TextArea
 
 from evtui.automations.export import yaml_text
 from evtui.events import FieldError, now_utc
 from evtui.tui.editor_draft import (
-    POSTURES,
-    ActionForm,
+    FLOW_ACTIONS,
     Form,
-    action_form,
     blank_definition,
     definition_of,
     definition_of_automation,
@@ -52,10 +50,11 @@ from evtui.tui.editor_draft import (
     yaml_line,
 )
 from evtui.tui.screens.confirm import ConfirmScreen
+from evtui.tui.screens.run_flow import schema_problems
 from evtui.tui.source import SourceError
 from evtui.tui.widgets.editor_actions import ActionEditor
+from evtui.tui.widgets.editor_form import TriggerForm, say
 from evtui.tui.widgets.editor_preview import EditorPreview
-from evtui.tui.widgets.editor_suggest import SuggestLastItem
 
 Json = dict[str, Any]
 
@@ -70,15 +69,6 @@ NARROW_COLUMNS = 110
 FIX_FIRST = "Fix the problems marked in red to see a preview."
 UNNAMED = "(unnamed draft)"
 """The name a draft is previewed under until it has one (saving still asks for one)."""
-TEXT_FIELDS = {
-    "name": ("name", "what the automation is called"),
-    "expect": ("event names", "globs, comma-separated: file.created, orders.*"),
-    "match": ("resource", "resource id globs, or label=glob; comma-separated"),
-    "for_each": ("for each", "labels that split the count (a bucket per value)"),
-    "threshold": ("threshold", "how many events"),
-    "within": ("within", "window: seconds, or 90s, 5m, 1h30m (0: no window)"),
-}
-"""Input fields: form attribute -> (label, placeholder)."""
 
 
 class AutomationEditor(Screen[Json | None]):
@@ -95,22 +85,15 @@ class AutomationEditor(Screen[Json | None]):
         #editor-title { height: 1; padding: 0 1; background: $panel; text-style: bold; }
         #editor-problems { color: $error; height: auto; padding: 0 1; display: none; }
         #editor-body { height: 1fr; }
-        #editor-form, #editor-yaml { width: 1fr; padding: 0 1; }
-        #editor-yaml { display: none; }
+        #editor-form { width: 1fr; }
+        #editor-yaml { width: 1fr; padding: 0 1; display: none; }
         #editor-yaml TextArea { height: 1fr; }
         EditorPreview { width: 1fr; }
-        .field-row { height: auto; margin-top: 1; }
-        #editor-actions { height: auto; }
-        .field-label { width: 13; color: $text-muted; }
-        .field-row Input, .field-row Select { width: 1fr; }
-        .field-row TextArea { height: 3; width: 1fr; }
-        .field-error { color: $error; height: auto; padding-left: 13; display: none; }
-        #error-yaml { padding-left: 0; }
-        #add-action { margin-top: 1; }
+        #error-yaml { color: $error; height: auto; display: none; }
         &.-narrow {
             #editor-body { layout: vertical; }
-            #editor-form, #editor-yaml { width: 1fr; height: 1fr; }
-            EditorPreview { width: 1fr; height: 9; }
+            #editor-form, #editor-yaml { width: 1fr; height: 3fr; }
+            EditorPreview { width: 1fr; height: 2fr; min-height: 7; }
         }
         &.-yaml #editor-form { display: none; }
         &.-yaml #editor-yaml { display: block; }
@@ -144,9 +127,6 @@ class AutomationEditor(Screen[Json | None]):
         self._yaml_shown = ""
         self._title_shown = ""
         self._timer: Timer | None = None
-        self.suggest_names = SuggestLastItem()
-        self.suggest_resources = SuggestLastItem(labelled=False)
-        self.suggest_labels = SuggestLastItem()
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -154,8 +134,7 @@ class AutomationEditor(Screen[Json | None]):
         yield Static(self.heading, id="editor-title")
         yield Static(id="editor-problems")
         with Horizontal(id="editor-body"):
-            with VerticalScroll(id="editor-form"):
-                yield from self._rows()
+            yield TriggerForm(id="editor-form")
             with Vertical(id="editor-yaml"):
                 yield TextArea(
                     language="yaml",
@@ -164,52 +143,12 @@ class AutomationEditor(Screen[Json | None]):
                     tab_behavior="indent",
                     id="yaml-text",
                 )
-                yield Static(classes="field-error", id="error-yaml")
+                yield Static(id="error-yaml")
             yield EditorPreview(id="editor-preview")
         yield Footer()
 
-    def _rows(self) -> ComposeResult:
-        suggesters = {
-            "expect": self.suggest_names,
-            "match": self.suggest_resources,
-            "for_each": self.suggest_labels,
-        }
-        for name, (label, placeholder) in TEXT_FIELDS.items():
-            kind = "integer" if name == "threshold" else "text"
-            with Horizontal(classes="field-row"):
-                yield Label(label, classes="field-label")
-                yield Input(
-                    placeholder=placeholder,
-                    type=kind,
-                    suggester=suggesters.get(name),
-                    compact=True,
-                    id=f"field-{name}",
-                )
-            yield Static(classes="field-error", id=f"error-{name}")
-            if name == "name":
-                with Horizontal(classes="field-row"):
-                    yield Label("", classes="field-label")
-                    yield Checkbox("enabled", True, compact=True, id="field-enabled")
-                yield Static(classes="field-error", id="error-enabled")
-        with Horizontal(classes="field-row"):
-            yield Label("posture", classes="field-label")
-            yield Select(
-                [(p, p) for p in POSTURES], value="Reactive", allow_blank=False, compact=True,
-                id="field-posture",
-            )  # fmt: skip
-        yield Static(classes="field-error", id="error-posture")
-        with Horizontal(classes="field-row"):
-            yield Label("payload", classes="field-label")
-            yield TextArea(language="yaml", soft_wrap=False, compact=True, id="field-match_payload")
-        yield Static(classes="field-error", id="error-match_payload")
-        yield Vertical(id="editor-actions")
-        yield Button("+ action", compact=True, id="add-action")
-
     def on_mount(self) -> None:
         self._layout_for(self.app.size.width)
-        self.query_one(
-            "#field-match_payload", TextArea
-        ).placeholder = "YAML, e.g. amount: {gt: 1000}"
         self._load()
 
     def on_resize(self, event: Resize) -> None:
@@ -227,8 +166,12 @@ class AutomationEditor(Screen[Json | None]):
         return self.has_class("-yaml")
 
     @property
+    def form(self) -> TriggerForm:
+        return self.query_one(TriggerForm)
+
+    @property
     def action_editors(self) -> list[ActionEditor]:
-        return list(self.query(ActionEditor))
+        return self.form.action_editors
 
     # -- loading --------------------------------------------------------------------------
 
@@ -243,11 +186,11 @@ class AutomationEditor(Screen[Json | None]):
             source.event_counts("resource", since),
             source.latest_events(200),
         )
-        self.flows = flows
-        self.suggest_names.values = [count["value"] for count in names]
-        self.suggest_resources.values = [count["value"] for count in resources]
+        self.flows = self.form.flows = flows
+        self.form.suggest_names.values = [count["value"] for count in names]
+        self.form.suggest_resources.values = [count["value"] for count in resources]
         labels = {label for stored in latest for label in stored.event.resource}
-        self.suggest_labels.values = sorted(labels)
+        self.form.suggest_labels.values = sorted(labels)
         if self.automation_id is not None:
             found = [a for a in await source.automations() if a["id"] == self.automation_id]
             if not found:
@@ -270,37 +213,12 @@ class AutomationEditor(Screen[Json | None]):
     async def _fill(self, definition: Json) -> None:
         """Show `definition` in the form (it becomes the base the form edits)."""
         self.base = definition
-        form = form_of(definition) if is_form_editable(definition) else Form()
-        for name in TEXT_FIELDS:
-            self.query_one(f"#field-{name}", Input).value = getattr(form, name)
-        self.query_one("#field-enabled", Checkbox).value = form.enabled
-        self.query_one("#field-posture", Select).value = form.posture
-        self.query_one("#field-match_payload", TextArea).load_text(form.match_payload)
-        await self.query_one("#editor-actions").remove_children()
-        await self._add_actions(form.actions)
-
-    async def _add_actions(self, actions: list[ActionForm]) -> None:
-        start = len(self.action_editors)
-        editors = [ActionEditor(start + i, action, self.flows) for i, action in enumerate(actions)]
-        await self.query_one("#editor-actions").mount_all(editors)
-
-    # -- reading the form -----------------------------------------------------------------
-
-    def form(self) -> Form:
-        fields = {name: self.query_one(f"#field-{name}", Input).value for name in TEXT_FIELDS}
-        posture = self.query_one("#field-posture", Select).value
-        return Form(
-            **fields,
-            enabled=self.query_one("#field-enabled", Checkbox).value,
-            posture=posture if isinstance(posture, str) else "Reactive",
-            match_payload=self.query_one("#field-match_payload", TextArea).text,
-            actions=[editor.form() for editor in self.action_editors],
-        )
+        await self.form.fill(form_of(definition) if is_form_editable(definition) else Form())
 
     def current(self) -> tuple[Json, list[FieldError]]:
         """The definition on screen (form or YAML) and the text that could not be read."""
         if not self.in_yaml:
-            return definition_of(self.form(), self.base)
+            return definition_of(self.form.read(), self.base)
         try:
             document = load_yaml(self.query_one("#yaml-text", TextArea).text)
         except ValueError as error:
@@ -333,6 +251,7 @@ class AutomationEditor(Screen[Json | None]):
     @on(TextArea.Changed)
     @on(Select.Changed)
     @on(Checkbox.Changed)
+    @on(TriggerForm.Changed)
     def _edited(self) -> None:
         """Any change: check and preview once the typing pauses."""
         if not self.loaded:
@@ -343,7 +262,11 @@ class AutomationEditor(Screen[Json | None]):
         self._timer = self.set_timer(DEBOUNCE, self._preview, name="editor-debounce")
 
     def _preview(self) -> None:
-        definition, problems = self.current()
+        """Check and preview now (the debounce timer's callback)."""
+        try:
+            definition, problems = self.current()
+        except NoMatches:  # the timer fired while the screen is being taken down
+            return
         if problems and not definition:  # YAML that does not read: nothing to check
             self.show_problems(problems)
             self.preview.waiting(FIX_FIRST)
@@ -358,13 +281,17 @@ class AutomationEditor(Screen[Json | None]):
         source = self.app.source  # type: ignore[attr-defined]
         try:
             result = await source.backtest(definition, end - PREVIEW_WINDOW, end)
+            self._show_preview(definition, unreadable, result)
+        except NoMatches:  # the answer came while the screen is being taken down
+            return
         except SourceError as error:
             known = {field_of(problem.loc) for problem in unreadable}
             others = [p for p in error.problems if field_of(p.loc) not in known]
             self.show_problems(unreadable + others)
             self.preview.waiting(FIX_FIRST)
-            return
-        self.show_problems(unreadable)
+
+    def _show_preview(self, definition: Json, unreadable: list[FieldError], result: Json) -> None:
+        self.show_problems(unreadable + flow_problems(definition, self.flows))
         if unreadable:
             self.preview.waiting(FIX_FIRST)
             return
@@ -382,12 +309,9 @@ class AutomationEditor(Screen[Json | None]):
                 by_field["yaml"].append(text)
             else:
                 by_field[field_of(problem.loc)].append(problem_text(problem))
-        for error in self.query(".field-error").results(Static):
-            if error.id:  # the form's and the YAML's; each action shows its own
-                _say(error, by_field.get(error.id.removeprefix("error-"), []))
-        for editor in self.action_editors:
-            editor.show_error("\n".join(by_field.get(f"actions.{editor.index}", [])))
-        _say(self.query_one("#editor-problems", Static), by_field.get("", []))
+        self.form.show_problems(by_field)
+        say(self.query_one("#error-yaml"), by_field.get("yaml", []))
+        say(self.query_one("#editor-problems"), by_field.get("", []))
 
     # -- keys -----------------------------------------------------------------------------
 
@@ -399,6 +323,10 @@ class AutomationEditor(Screen[Json | None]):
             known = {field_of(problem.loc) for problem in problems}
             checked = [p for p in self.problems if field_of(p.loc) not in known]
             self._refused(problems + checked)
+            return
+        unrunnable = flow_problems(definition, self.flows)
+        if unrunnable:
+            self._refused(unrunnable)
             return
         self._save(definition)
 
@@ -417,16 +345,8 @@ class AutomationEditor(Screen[Json | None]):
         """Not saved: the problems inline, focus on the first field named."""
         self.show_problems(problems)
         self.notify(f"not saved: {problem_text(problems[0])}", severity="error")
-        if self.in_yaml:
-            return
-        target = field_of(problems[0].loc)
-        if target.startswith("actions."):
-            editors = self.action_editors
-            index = int(target.removeprefix("actions."))
-            if index < len(editors):
-                editors[index].body.focus()
-        elif target:
-            self.query_one(f"#field-{target}").focus()
+        if not self.in_yaml:
+            self.form.focus_field(field_of(problems[0].loc))
 
     def action_cancel(self) -> None:
         if not self.dirty:
@@ -479,25 +399,19 @@ class AutomationEditor(Screen[Json | None]):
         self.query_one("#field-name").focus()
         self._edited()
 
-    @on(Button.Pressed, "#add-action")
-    async def _add_action(self) -> None:
-        flow = self.flows[0]["name"] if self.flows else ""
-        kind = "run-flow" if flow else "do-nothing"
-        await self._add_actions([action_form({"type": kind, "flow": flow})])
-        self.action_editors[-1].query_one(Select).focus()
-        self._edited()
 
-    @on(Button.Pressed, ".action-remove")
-    async def _remove_action(self, message: Button.Pressed) -> None:
-        editor = next(a for a in message.button.ancestors if isinstance(a, ActionEditor))
-        await editor.remove()
-        for index, other in enumerate(self.action_editors):
-            other.index = index
-            other.border_title = f"action {index + 1}"
-        self._edited()
-
-
-def _say(widget: Widget, lines: list[str]) -> None:
-    assert isinstance(widget, Static)
-    widget.update(Text("\n".join(lines)))
-    widget.display = bool(lines)
+def flow_problems(definition: Json, flows: list[Json]) -> list[FieldError]:
+    """Parameters a flow action's flow does not take, or required ones it leaves out: every
+    run would fail, so the preview names them and saving refuses (flows not found are left to
+    the runner, which says so when the action runs)."""
+    known = {flow["name"]: flow for flow in flows}
+    problems = []
+    for index, action in enumerate(definition.get("actions") or []):
+        flow = known.get(action.get("flow") or "")
+        if action.get("type") in FLOW_ACTIONS and flow is not None:
+            parameters = action.get("parameters") or {}
+            problems += [
+                FieldError(loc=["actions", index], msg=problem)
+                for problem in schema_problems(flow, parameters)
+            ]
+    return problems

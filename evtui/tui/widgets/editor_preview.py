@@ -34,9 +34,10 @@ def summary(result: Json, window: str) -> str:
     matched, firings = result["matched_count"], len(result["firings"])
     if not matched:
         return f"No stored event of the last {window} matches the trigger."
-    events = "event" if matched == 1 else "events"
-    fired = "once" if firings == 1 else f"{firings} times"
-    return f"{matched} {events} of the last {window} match; it would have fired {fired}"
+    match = "1 event of the last {} matches" if matched == 1 else "{} events of the last {} match"
+    fired = "once" if firings == 1 else f"{firings} times" if firings else "not at all"
+    counted = match.format(window) if matched == 1 else match.format(matched, window)
+    return f"{counted}; it would have fired {fired}"
 
 
 def matched_lines(result: Json) -> Text:
