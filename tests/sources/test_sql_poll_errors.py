@@ -11,6 +11,7 @@ from polling import until
 from sql_poll_helpers import Landed, Warehouse, orders_entry, polling
 
 from evtui.sources.sql_poll import SqlPoller, SqlPollSpec, sql_pollers
+from evtui.store import Store
 
 
 @pytest.mark.parametrize(
@@ -188,3 +189,22 @@ async def test_a_cursor_column_that_cannot_be_a_cursor_is_named(
     query = f"SELECT id, {column} AS at FROM orders WHERE id > :cursor"
     async with polling(orders_entry(warehouse.url, query=query, cursor="at"), landed) as poller:
         assert poller.stats()["error"] == f"watch_sql[warehouse].{message}"
+
+
+async def test_an_unforeseen_failure_is_reported_and_retried(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    store = Store(tmp_path / "closed.db")
+    landed = Landed(store)
+    warehouse.insert((1, "acme", 1.0, "2026-11-26"))
+    async with polling(orders_entry(warehouse.url, start=0), landed) as poller:
+        assert poller.stats()["error"] == (
+            "watch_sql[warehouse]: StoreClosed: the store is not open"
+        )
+        await store.open()
+        try:
+            poller.poll_now()
+            await landed.wait_for(1)
+            await until(lambda: _healthy(poller), what="the error cleared")
+        finally:
+            await store.close()

@@ -150,15 +150,13 @@ class SqlPoller:
                 self._error, delay = None, self.first_retry
                 # `every` runs from one poll's start to the next: slow polls don't stretch it.
                 wait = 0 if self._more else max(0.0, spec.every - (time.monotonic() - started))
-            except (SourceProblem, UnsupportedCursor) as problem:
-                setting = "cursor: " if isinstance(problem, UnsupportedCursor) else ""
-                message = f"watch_sql[{self.name}].{setting}{problem}"
+            except Exception as problem:
+                message = self._describe(problem)
                 if message != self._error:
-                    log.error("%s (retrying)", message)
+                    expected = isinstance(problem, SourceProblem | UnsupportedCursor)
+                    log.error("%s (retrying)", message, exc_info=not expected)
                 self._error = message
                 await self._close()
-                if isinstance(problem, SourceProblem) and problem.absent and self._snapshot_due:
-                    await self._snapshot(spec, None)
                 wait, delay = delay, min(delay * 2, self.max_retry)
             self._attempted.set()
             if wait and not self._stopping:
@@ -166,10 +164,23 @@ class SqlPoller:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), wait)
 
+    def _describe(self, problem: Exception) -> str:
+        """One line naming the source and the setting (or, for the unforeseen, the error)."""
+        if isinstance(problem, SourceProblem):
+            return f"watch_sql[{self.name}].{problem}"
+        if isinstance(problem, UnsupportedCursor):
+            return f"watch_sql[{self.name}].cursor: {problem}"
+        return f"watch_sql[{self.name}]: {type(problem).__name__}: {problem}"
+
     async def _poll(self, spec: SqlPollSpec) -> None:
         if not self._cursor_loaded:
             await self._load_cursor(spec)
-        db = await self._open(spec)
+        try:
+            db = await self._open(spec)
+        except SourceProblem as problem:
+            if problem.absent and self._snapshot_due:
+                await self._snapshot(spec, None)
+            raise
         if self._snapshot_due:
             await self._snapshot(spec, await self._call(db.highest))
         if not self._more and not await self._call(db.changed):
