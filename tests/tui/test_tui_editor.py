@@ -197,6 +197,19 @@ async def test_raw_yaml_and_back(ed: Editing) -> None:
     assert ed.editor.query_one("#field-threshold", Input).value == "3"
     assert ed.editor.query_one("#field-name", Input).value == "raw"
 
+    await ed.pilot.press("ctrl+r")
+    sequence = (
+        "name: two steps\ntrigger:\n  triggers:\n  - expect: [a]\n  - expect: [b]\nactions: []\n"
+    )
+    area.load_text(sequence)
+    await ed.pilot.press("ctrl+r")
+    await ed.error_shown("yaml", "only an event trigger fits the form")
+    assert ed.editor.in_yaml
+    await ed.pilot.press("ctrl+s")
+    await ed.until(lambda: isinstance(ed.app.screen, MainScreen), "the editor to close")
+    [saved] = ed.engine.automations.all()
+    assert (saved.name, saved.trigger.type) == ("two steps", "sequence")
+
 
 async def test_it_fits_80_by_24_and_leaving_asks_only_after_a_change(ed: Editing) -> None:
     await ed.pilot.resize_terminal(80, 24)
