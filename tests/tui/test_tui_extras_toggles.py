@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from test_tui_panes import open_panes
+from textual.app import App, ComposeResult
 from tui_helpers import WIDE, Running, make_event, screen_lines, subscribed
 
 from evtui.engine import Engine
@@ -176,3 +177,23 @@ async def test_wrapped_rows_stay_in_step_while_old_events_fall_off(settings: Set
         assert listed.selected is not None and listed.selected.event.id == make_event(2).id
         assert "+2 new" in pane_state(running)
         assert any("report-2.csv" in line for line in screen_lines(listed))
+
+
+async def test_a_log_scrolled_back_stays_in_place_when_times_or_wrap_change() -> None:
+    class OneLog(App[None]):
+        def compose(self) -> ComposeResult:
+            yield RunLog(1_000, id="run-log")
+
+    app = OneLog()
+    async with app.run_test(size=(60, 12)) as pilot:
+        log = app.query_one(RunLog)
+        at = "2024-05-01T12:00:00+00:00"
+        log.add({"ts": at, "level": "INFO", "message": f"line {n}"} for n in range(100))
+        await pilot.pause()
+        log.auto_scroll = False
+        log.scroll_to(y=45, animate=False, immediate=True)
+        await pilot.press("t")
+        assert not log.show_time and log.lines[0] == "INFO     line 0"
+        assert log.scroll_y == 45
+        await pilot.press("t")
+        assert log.show_time and log.scroll_y == 45

@@ -155,11 +155,15 @@ class RecordLog(Log):
         self.write_lines([line for record in records for line in self.lines_of(record)])
 
     def redraw(self) -> None:
-        """Every kept record again, as the time and wrap settings say now."""
+        """Every kept record again, as the time and wrap settings say now; a view scrolled
+        away from the end stays at the same place in the log, proportionally."""
+        place = self.scroll_y / self.max_scroll_y if self.max_scroll_y else 1.0
         self._wrap_width = self.scrollable_content_region.width if self.wrap else 0
         self._place_level()
         self.clear()
         self.write_lines([line for record in self.records for line in self.lines_of(record)])
+        if not self.auto_scroll:
+            self.scroll_to(y=round(place * self.max_scroll_y), animate=False, immediate=True)
 
     def reset(self) -> None:
         """No records at all (another run is shown)."""
