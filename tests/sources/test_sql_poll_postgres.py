@@ -124,3 +124,17 @@ async def test_problems_are_named_and_a_killed_connection_is_reopened(
         (event,) = await landed.wait_for(1)
         await until(lambda: _error(poller, None), what="the error cleared")
     assert event.payload["row"]["customer"] == "after"
+
+
+async def test_rows_sharing_a_timestamp_beyond_one_batch_all_arrive(
+    shop: str, landed: Landed
+) -> None:
+    sql(
+        shop,
+        "INSERT INTO orders (customer, amount, updated_at) SELECT 'c' || g, g, "
+        "'2026-11-26T10:00:00Z'::timestamptz + (g / 4) * interval '1 s' "
+        "FROM generate_series(1, 9) g",
+    )  # updated_at: 3 rows at :00, 4 at :01, 2 at :02
+    async with polling(entry(shop, start="-infinity", batch_size=2), landed):
+        events = await landed.wait_for(9)
+    assert sorted(int(e.resource["evtui.db.key"]) for e in events) == list(range(1, 10))

@@ -58,8 +58,11 @@ class PolledDatabase(Protocol):
     def changed(self) -> bool:
         """False when nothing can have changed since the last call (skip the poll)."""
 
-    def fetch(self, cursor: CursorValue | None, limit: int | None) -> Batch:
-        """Rows whose cursor is past `cursor` (all rows from the lowest value when None)."""
+    def fetch(self, cursor: CursorValue | None, limit: int) -> Batch:
+        """Up to `limit` rows whose cursor is past `cursor` (from the lowest value when None)."""
+
+    def fetch_through(self, cursor: CursorValue | None, through: CursorValue) -> Batch:
+        """Every row whose cursor is past `cursor` and at most `through`."""
 
     def highest(self) -> CursorValue | None:
         """The largest cursor value the query returns now (None when it returns no rows)."""
@@ -90,21 +93,26 @@ class Statements:
 
     probe: str
     ordered: str
+    through: str
+    """Rows up to the `through` parameter: all of a cursor value too common for one batch."""
     highest: str
     count: str
 
     @classmethod
-    def wrap(cls, query: str, cursor: str) -> Statements:
+    def wrap(cls, query: str, cursor: str, through: str) -> Statements:
+        """`through` is the driver's spelling of a parameter of that name."""
         inner = f"({query}) AS {ALIAS}"
+        column = f'{ALIAS}."{cursor}"'
         return cls(
             probe=f"SELECT * FROM {inner} LIMIT 0",
-            ordered=f'SELECT * FROM {inner} ORDER BY {ALIAS}."{cursor}"',
-            highest=f'SELECT max({ALIAS}."{cursor}") FROM {inner}',
+            ordered=f"SELECT * FROM {inner} ORDER BY {column}",
+            through=f"SELECT * FROM {inner} WHERE {column} <= {through} ORDER BY {column}",
+            highest=f"SELECT max({column}) FROM {inner}",
             count=f"SELECT count(*) FROM {inner}",
         )
 
-    def read(self, limit: int | None) -> str:
-        return self.ordered if limit is None else f"{self.ordered} LIMIT {int(limit)}"
+    def read(self, limit: int) -> str:
+        return f"{self.ordered} LIMIT {int(limit)}"
 
 
 def _first_line(error: BaseException) -> str:
@@ -119,7 +127,7 @@ class SqliteDatabase:
         self.spec = spec
         self._conn: sqlite3.Connection | None = None
         self._version: int | None = None
-        self._sql = Statements.wrap(spec.query, spec.cursor)
+        self._sql = Statements.wrap(spec.query, spec.cursor, ":through")
 
     def open(self) -> None:
         path = sqlite_path(self.spec.url)
@@ -150,19 +158,19 @@ class SqliteDatabase:
         self._version = version
         return changed
 
-    def fetch(self, cursor: CursorValue | None, limit: int | None) -> Batch:
-        """A date or timestamp (only ever a `start` from TOML: SQLite returns text) is bound
-        as ISO text, the way SQLite stores them."""
-        bound = cursor.isoformat() if isinstance(cursor, date) else cursor
-        return self._run(self._sql.read(limit), {"cursor": -math.inf if bound is None else bound})
+    def fetch(self, cursor: CursorValue | None, limit: int) -> Batch:
+        return self._run(self._sql.read(limit), {"cursor": _sqlite_bound(cursor)})
+
+    def fetch_through(self, cursor: CursorValue | None, through: CursorValue) -> Batch:
+        params = {"cursor": _sqlite_bound(cursor), "through": through}
+        return self._run(self._sql.through, params)
 
     def highest(self) -> CursorValue | None:
-        rows = self._run(self._sql.highest, {"cursor": -math.inf}).rows
+        rows = self._run(self._sql.highest, {"cursor": _sqlite_bound(None)}).rows
         return rows[0][0] if rows else None
 
     def pending(self, cursor: CursorValue | None) -> int:
-        bound = -math.inf if cursor is None else cursor
-        return int(self._run(self._sql.count, {"cursor": bound}).rows[0][0])
+        return int(self._run(self._sql.count, {"cursor": _sqlite_bound(cursor)}).rows[0][0])
 
     def close(self) -> None:
         if self._conn is not None:
@@ -175,7 +183,6 @@ class SqliteDatabase:
         return self._conn
 
     def _run(self, sql: str, params: dict[str, Any]) -> Batch:
-        """`-inf` is below every number and, as text ('-Inf'), below ISO dates and words."""
         try:
             result = self._connection().execute(sql, params)
             rows = result.fetchall()
@@ -196,7 +203,7 @@ class PostgresDatabase:
         self._conn: Any = None
         self._cursor_type = ""
         query = CURSOR_PARAMETER.sub("%(cursor)s", spec.query.replace("%", "%%"))
-        self._sql = Statements.wrap(query, spec.cursor)
+        self._sql = Statements.wrap(query, spec.cursor, "%(through)s")
 
     def open(self) -> None:
         import psycopg
@@ -220,25 +227,29 @@ class PostgresDatabase:
     def changed(self) -> bool:
         return True
 
-    def fetch(self, cursor: CursorValue | None, limit: int | None) -> Batch:
-        return self._run(self._sql.read(limit), self._lowest() if cursor is None else cursor)
+    def fetch(self, cursor: CursorValue | None, limit: int) -> Batch:
+        return self._run(self._sql.read(limit), self._bound(cursor))
+
+    def fetch_through(self, cursor: CursorValue | None, through: CursorValue) -> Batch:
+        return self._run(self._sql.through, self._bound(cursor), through)
 
     def highest(self) -> CursorValue | None:
-        rows = self._run(self._sql.highest, self._lowest()).rows
+        rows = self._run(self._sql.highest, self._bound(None)).rows
         return rows[0][0] if rows else None
 
     def pending(self, cursor: CursorValue | None) -> int:
-        bound = self._lowest() if cursor is None else cursor
-        return int(self._run(self._sql.count, bound).rows[0][0])
+        return int(self._run(self._sql.count, self._bound(cursor)).rows[0][0])
 
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
 
-    def _lowest(self) -> CursorValue:
-        """A value below every value of the cursor's type, bound when no cursor is known yet
+    def _bound(self, cursor: CursorValue | None) -> CursorValue:
+        """`cursor`, or while none is known a value below every value of the cursor's type
         (`'-infinity'` is sent untyped, so PostgreSQL reads it as a timestamp or date)."""
+        if cursor is not None:
+            return cursor
         if self._cursor_type in _PG_NUMBERS:
             return -math.inf
         if self._cursor_type in _PG_TIMES:
@@ -261,17 +272,17 @@ class PostgresDatabase:
             names.append(info.name if info is not None else str(column.type_code))
         return [column.name for column in described], names
 
-    def _run(self, sql: str, cursor: CursorValue | None) -> Batch:
-        result = self._execute(sql, cursor)
+    def _run(self, sql: str, cursor: CursorValue | None, through: Any = None) -> Batch:
+        result = self._execute(sql, cursor, through)
         return Batch([c.name for c in result.description or ()], result.fetchall())
 
-    def _execute(self, sql: str, cursor: CursorValue | None) -> Any:
+    def _execute(self, sql: str, cursor: CursorValue | None, through: Any = None) -> Any:
         import psycopg
 
         if self._conn is None:
             raise SourceProblem("url: the database is not open")
         try:
-            return self._conn.execute(sql, {"cursor": cursor})
+            return self._conn.execute(sql, {"cursor": cursor, "through": through})
         except psycopg.OperationalError as error:
             self.close()
             raise SourceProblem(
@@ -280,6 +291,15 @@ class PostgresDatabase:
         except psycopg.Error as error:
             absent = isinstance(error, psycopg.errors.UndefinedTable)
             raise SourceProblem(f"query: {_first_line(error)}", absent=absent) from None
+
+
+def _sqlite_bound(cursor: CursorValue | None) -> CursorValue:
+    """`cursor` as SQLite compares it: a date or timestamp (only ever a `start` from TOML,
+    SQLite returns text) as ISO text, the way SQLite stores them; while no cursor is known,
+    `-inf`, below every number and, as text ('-Inf'), below ISO dates and words."""
+    if cursor is None:
+        return -math.inf
+    return cursor.isoformat() if isinstance(cursor, date) else cursor
 
 
 def database_for(spec: SqlPollSpec) -> PolledDatabase:

@@ -221,8 +221,7 @@ class SqlPoller:
         kept = [row for row in batch.rows if row[index] != last]
         if kept:
             return kept
-        self._more = False
-        return (await self._call(db.fetch, self._cursor, None)).rows
+        return (await self._call(db.fetch_through, self._cursor, last)).rows
 
     async def _call(self, function: Callable[..., T], *args: Any) -> T:
         """Run a database call on this source's one thread: calls never overlap, so closing
@@ -234,11 +233,10 @@ class SqlPoller:
             db = database_for(spec)
             await self._call(db.open)
             self._db = db
-            where = redact(spec.url)
             log.info(
                 "watch_sql[%s]: polling %s every %g s, %s",
                 self.name,
-                where,
+                redact(spec.url),
                 spec.every,
                 self._position(spec),
             )
@@ -284,8 +282,10 @@ class SqlPoller:
 
 def _check_cursors(spec: SqlPollSpec, batch: Batch) -> None:
     """A NULL cursor sorts first (SQLite) or last (PostgreSQL), and can never be passed."""
-    index = batch.columns.index(spec.cursor) if batch.rows else 0
-    if any(row[index] is None for row in (batch.rows[:1] + batch.rows[-1:])):
+    if not batch.rows:
+        return
+    index = batch.columns.index(spec.cursor)
+    if batch.rows[0][index] is None or batch.rows[-1][index] is None:
         raise SourceProblem(
             f"cursor: the query returns rows whose {spec.cursor} is NULL; leave them out "
             f"(AND {spec.cursor} IS NOT NULL)"
