@@ -9,6 +9,11 @@ A full batch may end in the middle of rows sharing one cursor value; reading pas
 next time would skip the rest, so those trailing rows are left for the next read (or, when the
 whole batch shares one value, all rows past the cursor are read at once).
 
+The cursor must grow in commit order: a row committed after the cursor has passed its value
+is never read. With SQLite's single writer, `INTEGER PRIMARY KEY` ids and timestamps set inside
+the writing transaction do; PostgreSQL `serial` ids and `now()` timestamps of concurrent
+transactions may commit out of order, which is what `--watch-db` (triggers and an outbox) is for.
+
 Nothing here stops evtui: a bad entry, a missing file, an unreachable server or a query that
 fails becomes one message naming the setting, logged once and shown in `stats`, and the source
 retries with backoff, so a database that comes back is picked up without a restart.
