@@ -110,6 +110,18 @@ def is_form_editable(definition: Json) -> bool:
     return trigger.get("type", "event") == "event" and "triggers" not in trigger
 
 
+HIDDEN_FIELDS = ("description", "tags", "actions_on_trigger", "actions_on_resolve")
+HIDDEN_TRIGGER_FIELDS = ("after", "match_related")
+
+
+def hidden_fields(definition: Json) -> list[str]:
+    """Fields set in `definition` that the form does not show (kept as they are)."""
+    trigger = definition.get("trigger") or {}
+    return [name for name in HIDDEN_FIELDS if definition.get(name)] + [
+        f"trigger.{name}" for name in HIDDEN_TRIGGER_FIELDS if trigger.get(name)
+    ]
+
+
 # -- definition -> form ---------------------------------------------------------------------
 
 

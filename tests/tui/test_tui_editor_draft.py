@@ -14,6 +14,7 @@ from evtui.tui.editor_draft import (
     form_of,
     format_duration,
     format_match,
+    hidden_fields,
     is_form_editable,
     parse_duration,
     parse_match,
@@ -123,6 +124,13 @@ def test_a_stored_automation_round_trips_through_the_form() -> None:
     again, problems = definition_of(form, definition)
     assert problems == []
     assert again == definition  # after, match_related, description... kept as they were
+    assert hidden_fields(definition) == [
+        "description",
+        "tags",
+        "trigger.after",
+        "trigger.match_related",
+    ]
+    assert hidden_fields(blank_definition("greet")) == []
 
 
 def test_unreadable_text_is_named_at_the_definitions_locations() -> None:

@@ -44,6 +44,7 @@ from evtui.tui.editor_draft import (
     definition_of_automation,
     field_of,
     form_of,
+    hidden_fields,
     is_form_editable,
     load_yaml,
     problem_text,
@@ -84,6 +85,7 @@ class AutomationEditor(Screen[Json | None]):
     AutomationEditor {
         #editor-title { height: 1; padding: 0 1; background: $panel; text-style: bold; }
         #editor-problems { color: $error; height: auto; padding: 0 1; display: none; }
+        #editor-hidden { color: $text-muted; height: auto; padding: 0 1; display: none; }
         #editor-body { height: 1fr; }
         #editor-form { width: 1fr; }
         #editor-yaml { width: 1fr; padding: 0 1; display: none; }
@@ -133,6 +135,7 @@ class AutomationEditor(Screen[Json | None]):
     def compose(self) -> ComposeResult:
         yield Static(self.heading, id="editor-title")
         yield Static(id="editor-problems")
+        yield Static(id="editor-hidden")
         with Horizontal(id="editor-body"):
             yield TriggerForm(id="editor-form")
             with Vertical(id="editor-yaml"):
@@ -214,6 +217,9 @@ class AutomationEditor(Screen[Json | None]):
         """Show `definition` in the form (it becomes the base the form edits)."""
         self.base = definition
         await self.form.fill(form_of(definition) if is_form_editable(definition) else Form())
+        hidden = hidden_fields(definition)
+        note = f"also set, kept as they are (ctrl+r shows them): {', '.join(hidden)}"
+        say(self.query_one("#editor-hidden"), [note] if hidden else [])
 
     def current(self) -> tuple[Json, list[FieldError]]:
         """The definition on screen (form or YAML) and the text that could not be read."""
