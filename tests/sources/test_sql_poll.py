@@ -3,7 +3,9 @@ the cursor survives restarts, a crash can only resend, and idle polls are skippe
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from polling import until
@@ -172,3 +174,16 @@ async def test_a_timestamp_start_is_compared_as_sqlite_stores_it(
     async with polling(entry, landed):
         (event,) = await landed.wait_for(1)
     assert event.resource["evtui.db.key"] == "2"
+
+
+async def test_a_file_replaced_under_its_name_is_reopened(
+    warehouse: Warehouse, landed: Landed, tmp_path: Path
+) -> None:
+    async with polling(orders_entry(warehouse.url), landed):
+        warehouse.insert((1, "acme", 1.0, "2026-11-26"))
+        await landed.wait_for(1)
+        fresh = Warehouse(tmp_path / "fresh.db")
+        fresh.insert((1, "acme", 1.0, "2026-11-26"), (2, "globex", 2.0, "2026-11-27"))
+        os.replace(fresh.path, warehouse.path)
+        events = await landed.wait_for(2)
+    assert ids(events) == ["1", "2"]

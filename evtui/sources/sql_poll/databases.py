@@ -16,7 +16,9 @@ column does not exist) is raised as `SourceProblem`, whose message names the set
 from __future__ import annotations
 
 import math
+import os
 import sqlite3
+import stat
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
@@ -121,17 +123,32 @@ def _first_line(error: BaseException) -> str:
 
 
 class SqliteDatabase:
-    """A SQLite file, opened read-only (`mode=ro`): evtui never writes to what it polls."""
+    """A SQLite file, opened read-only (`mode=ro`): evtui never writes to what it polls.
+
+    A file replaced by another under its name (a tool that writes a fresh copy and renames
+    it) is noticed by its inode, and reopened: the old connection would keep reading the old,
+    unlinked file, whose `data_version` never moves again.
+    """
 
     def __init__(self, spec: SqlPollSpec) -> None:
         self.spec = spec
+        self.path = sqlite_path(spec.url)
         self._conn: sqlite3.Connection | None = None
+        self._file: tuple[int, int] | None = None
         self._version: int | None = None
         self._sql = Statements.wrap(spec.query, spec.cursor, ":through")
 
+    def _identity(self) -> tuple[int, int] | None:
+        try:
+            found = os.stat(self.path)
+        except OSError:
+            return None
+        return (found.st_dev, found.st_ino) if stat.S_ISREG(found.st_mode) else None
+
     def open(self) -> None:
-        path = sqlite_path(self.spec.url)
-        if not path.is_file():
+        path = self.path
+        self._file = self._identity()
+        if self._file is None:
             raise SourceProblem(f"url: {path} does not exist or is not a file", absent=True)
         try:
             conn = sqlite3.connect(
@@ -145,14 +162,16 @@ class SqliteDatabase:
             raise SourceProblem(f"url: cannot open {path}: {_first_line(error)}") from None
         self._conn = conn
         try:
-            columns = self._run(self._sql.probe, {"cursor": None}).columns
+            check_columns(self.spec, self._run(self._sql.probe, {"cursor": None}).columns)
         except SourceProblem:
             self.close()
             raise
-        check_columns(self.spec, columns)
         self._version = None
 
     def changed(self) -> bool:
+        if self._identity() != self._file:
+            self.close()
+            self.open()
         (version,) = self._connection().execute("PRAGMA data_version").fetchone()
         changed = version != self._version
         self._version = version
