@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -17,6 +18,12 @@ from evtui.engine import Engine
 from evtui.settings import Settings, load_settings
 from evtui.sources.sql_poll import SqlPollSpec
 from tests.conftest import start_serve
+
+
+def headless_engine(tmp_path: Path, watch_sql: list[dict[str, Any]]) -> Engine:
+    """An engine without HTTP or spare interpreters, polling `watch_sql`."""
+    settings = Settings(db=tmp_path / "evtui.db", port=0, spare_children=0, watch_sql=watch_sql)
+    return Engine(settings, serve_http=False)
 
 
 def test_each_watch_sql_flag_fills_the_source_before_it() -> None:
@@ -90,16 +97,11 @@ def test_watch_sql_tables_in_the_config_file(tmp_path: Path) -> None:
 
 async def test_the_engine_runs_a_good_source_beside_a_broken_one(tmp_path: Path) -> None:
     warehouse = Warehouse(tmp_path / "warehouse.db")
-    settings = Settings(
-        db=tmp_path / "evtui.db",
-        port=0,
-        spare_children=0,
-        watch_sql=[
-            orders_entry(warehouse.url, name="orders"),
-            orders_entry(warehouse.url, name="broken", cursor="updated"),
-        ],
-    )
-    async with Engine(settings, serve_http=False) as engine:
+    watch_sql = [
+        orders_entry(warehouse.url, name="orders"),
+        orders_entry(warehouse.url, name="broken", cursor="updated"),
+    ]
+    async with headless_engine(tmp_path, watch_sql) as engine:
         warehouse.insert((1, "acme", 1500.0, "2026-11-26"))
 
         async def delivered() -> list[dict]:
@@ -149,12 +151,6 @@ async def test_evtui_serve_polls_and_shows_the_source_in_stats(tmp_path: Path) -
 async def test_an_automation_matches_polled_rows_by_source_and_payload(tmp_path: Path) -> None:
     """The sample's "orders over 1000" automation, on a polled source instead of triggers."""
     warehouse = Warehouse(tmp_path / "warehouse.db")
-    settings = Settings(
-        db=tmp_path / "evtui.db",
-        port=0,
-        spare_children=0,
-        watch_sql=[orders_entry(warehouse.url, name="orders")],
-    )
     large_orders = {
         "name": "flag large orders",
         "trigger": {
@@ -168,7 +164,7 @@ async def test_an_automation_matches_polled_rows_by_source_and_payload(tmp_path:
         },
         "actions": [{"type": "do-nothing"}],
     }
-    async with Engine(settings, serve_http=False) as engine:
+    async with headless_engine(tmp_path, [orders_entry(warehouse.url, name="orders")]) as engine:
         automation = await engine.automations.create(AutomationCreate.model_validate(large_orders))
         warehouse.insert((1, "bob", 250.0, "2026-11-26"), (2, "ada", 1500.0, "2026-11-26"))
 

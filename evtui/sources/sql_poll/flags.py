@@ -38,7 +38,9 @@ def _start_value(text: str) -> int | float | str:
     return text
 
 
-class _NewSource(argparse.Action):
+class _WatchSql(argparse.Action):
+    """`--watch-sql URL` starts an entry; each other flag sets one setting of the last one."""
+
     def __call__(
         self,
         parser: argparse.ArgumentParser,
@@ -47,31 +49,22 @@ class _NewSource(argparse.Action):
         option_string: str | None = None,
     ) -> None:
         entries = list(getattr(namespace, DESTINATION, None) or [])
-        entries.append({"url": values})
-        setattr(namespace, DESTINATION, entries)
-
-
-class _SourceSetting(argparse.Action):
-    def __call__(
-        self,
-        parser: argparse.ArgumentParser,
-        namespace: argparse.Namespace,
-        values: str | Sequence[Any] | None,
-        option_string: str | None = None,
-    ) -> None:
-        entries = getattr(namespace, DESTINATION, None)
-        if not entries:
-            parser.error(f"{option_string}: give it after the --watch-sql URL it belongs to")
         setting = self.dest.removeprefix("sql_")
-        if setting in entries[-1]:
+        if self.dest == DESTINATION:
+            entries.append({"url": values})
+        elif not entries:
+            parser.error(f"{option_string}: give it after the --watch-sql URL it belongs to")
+        elif setting in entries[-1]:
             parser.error(f"{option_string}: given twice for --watch-sql {entries[-1]['url']}")
-        entries[-1][setting] = values
+        else:
+            entries[-1][setting] = values
+        setattr(namespace, DESTINATION, entries)
 
 
 def add_watch_sql_flags(group: argparse._ArgumentGroup) -> None:
     group.add_argument(
         "--watch-sql",
-        action=_NewSource,
+        action=_WatchSql,
         metavar="URL",
         help="poll a query (sqlite:///PATH or postgresql://USER@HOST/DB) and emit "
         "db.row.polled for rows past its cursor (repeatable; --query and --cursor follow)",
@@ -79,7 +72,7 @@ def add_watch_sql_flags(group: argparse._ArgumentGroup) -> None:
     for flag, (metavar, text) in SETTINGS.items():
         group.add_argument(
             flag,
-            action=_SourceSetting,
+            action=_WatchSql,
             dest="sql_" + flag.removeprefix("--"),
             type=_start_value if flag == "--start" else str,
             metavar=metavar,
