@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -253,3 +254,31 @@ async def test_a_transaction_committing_after_a_later_one_is_still_delivered(
         events = await stored(engine, 2)
         assert [e.payload["row"]["customer"] for e in events] == ["fast", "slow"]
         assert [e.payload["outbox_id"] for e in events] == [2, 1]
+
+
+async def test_stop_lets_the_batch_being_stored_finish_and_deletes_its_rows(
+    orders: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from evtui.sources.postgres import source as source_module
+    from evtui.sources.postgres.spec import DbWatchSpec
+
+    monkeypatch.setattr(source_module, "POLL_SECONDS", 3600.0)  # no help from timeouts
+    monkeypatch.setattr(source_module, "STOP_SECONDS", 3600.0)
+    entered, release = asyncio.Event(), asyncio.Event()
+    stored_events: list[Event] = []
+
+    async def slow_ingest(events: list[Event]) -> None:
+        entered.set()
+        await release.wait()
+        stored_events.extend(events)
+
+    sql(orders, "INSERT INTO orders (customer) SELECT 'c' || n FROM generate_series(1, 5) n")
+    source = PostgresSource(DbWatchSpec(url=orders, tables="orders"), slow_ingest)
+    await source.start()
+    await asyncio.wait_for(entered.wait(), 15)
+    stopping = asyncio.create_task(source.stop())
+    await asyncio.sleep(0)
+    release.set()
+    await asyncio.wait_for(stopping, 15)
+    assert len(stored_events) == 5
+    assert scalar(orders, "SELECT count(*) FROM evtui.outbox") == 0

@@ -111,16 +111,17 @@ class PostgresSource:
         """Stop; a batch being stored gets `STOP_SECONDS` to be stored and deleted."""
         if self._task is None:
             return
+        task, self._task = self._task, None
         self._stopping = True
         if not self._storing:
-            self._task.cancel()
-        try:
-            await asyncio.wait_for(asyncio.shield(self._task), STOP_SECONDS)
-        except (TimeoutError, asyncio.CancelledError):
-            self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await self._task
-        self._task = None
+            task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=STOP_SECONDS)
+        if not done:
+            log.warning(
+                "%s: stopped before a batch was stored; it comes again next time", self.name
+            )
+            task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
 
     # -- the connection loop ----------------------------------------------------------------
 
@@ -225,6 +226,8 @@ class PostgresSource:
         their check are checked again each time, so a trigger installed later is picked up."""
         while not self._stopping:
             await self._drain(conn, database)
+            if self._stopping:  # `stop` waited for the batch being stored: it is done
+                return
             async for _ in conn.notifies(timeout=POLL_SECONDS, stop_after=1):
                 pass
             if len(self._tables) < len(self.spec.tables):
