@@ -98,7 +98,7 @@ async def test_percent_signs_and_casts_in_the_query_reach_the_server(
 
 
 async def test_problems_are_named_and_a_killed_connection_is_reopened(
-    shop: str, landed: Landed
+    shop: str, landed: Landed, caplog: pytest.LogCaptureFixture
 ) -> None:
     async with polling(entry(shop, query="SELECT * FROM ordres WHERE id > :cursor"), landed) as p:
         assert p.stats()["error"] == ('watch_sql[orders].query: relation "ordres" does not exist')
@@ -124,6 +124,8 @@ async def test_problems_are_named_and_a_killed_connection_is_reopened(
         (event,) = await landed.wait_for(1)
         await until(lambda: _error(poller, None), what="the error cleared")
     assert event.payload["row"]["customer"] == "after"
+    lost = f"watch_sql[orders].url: lost {shop}: terminating connection due to administrator"
+    assert any(r.getMessage().startswith(lost) for r in caplog.records)
 
 
 async def test_rows_sharing_a_timestamp_beyond_one_batch_all_arrive(

@@ -1,7 +1,7 @@
 """The two kinds of polled database, behind one small synchronous interface.
 
-Both run in a worker thread (the poller calls them through `asyncio.to_thread`, one call at a
-time), keep one connection open between polls and wrap the user's query the same way:
+Both run on their source's own thread (one call at a time, never overlapping), keep one
+connection open between polls and wrap the user's query the same way:
 
     SELECT * FROM (<query>) AS evtui_q ORDER BY evtui_q.<cursor> LIMIT <n>
 
@@ -31,7 +31,7 @@ from evtui.sources.sql_poll.values import CursorValue
 ALIAS = "evtui_q"
 CONNECT_TIMEOUT = 5
 SQLITE_BUSY_MS = 5000
-_PG_NUMBERS = {"int2", "int4", "int8", "oid", "numeric", "float4", "float8", "money"}
+_PG_NUMBERS = {"int2", "int4", "int8", "oid", "numeric", "float4", "float8"}
 _PG_TIMES = {"timestamp", "timestamptz", "date"}
 _PG_TEXTS = {"text", "varchar", "bpchar", "name", "citext"}
 
@@ -302,12 +302,12 @@ class PostgresDatabase:
             raise SourceProblem("url: the database is not open")
         try:
             return self._conn.execute(sql, {"cursor": cursor, "through": through})
-        except psycopg.OperationalError as error:
-            self.close()
-            raise SourceProblem(
-                f"url: lost {redact(self.spec.url)}: {_first_line(error)}"
-            ) from None
         except psycopg.Error as error:
+            if self._conn.broken:
+                self.close()
+                raise SourceProblem(
+                    f"url: lost {redact(self.spec.url)}: {_first_line(error)}"
+                ) from None
             absent = isinstance(error, psycopg.errors.UndefinedTable)
             raise SourceProblem(f"query: {_first_line(error)}", absent=absent) from None
 
