@@ -34,12 +34,14 @@ async def test_each_problem_is_named_and_the_healthy_source_keeps_delivering(
     with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute("CREATE TABLE orders (id int PRIMARY KEY)")
         conn.execute("CREATE TABLE refunds (id int PRIMARY KEY)")
+        conn.execute("CREATE TABLE audit (at timestamptz, what text)")
         install_triggers(conn, ["orders"])
     unreachable = pg_url.replace("?host=", "?host=/nonexistent")
     watch_db = [
         {"name": "down", "url": unreachable, "tables": "orders"},
         {"name": "no-trigger", "url": pg_url, "tables": "orders,refunds"},
         {"name": "no-table", "url": pg_url, "tables": "ordres"},
+        {"name": "no-key", "url": pg_url, "tables": "audit"},
         {"name": "good", "url": pg_url, "tables": "orders"},
     ]
     caplog.set_level(logging.ERROR, "evtui.sources.postgres")
@@ -53,8 +55,12 @@ async def test_each_problem_is_named_and_the_healthy_source_keeps_delivering(
         )
         assert stats["no-trigger"]["connected"] is True  # orders is delivered meanwhile
         assert "table 'ordres' does not exist" in stats["no-table"]["error"]
+        assert stats["no-key"]["error"] == (
+            "watch_db no-key: table public.audit has no primary key (each change is named by its "
+            f"key): add one, then run `evtui db install-triggers {pg_url} --tables public.audit`"
+        )
         assert stats["good"]["error"] is None
-        assert [stats[name]["lag"] for name in ("down", "no-table")] == [None, None]
+        assert [stats[name]["lag"] for name in ("down", "no-table", "no-key")] == [None] * 3
         logged = [r.getMessage() for r in caplog.records]
         assert any("table public.refunds has no evtui trigger" in line for line in logged)
 

@@ -192,7 +192,8 @@ class PostgresSource:
             cursor = await conn.execute(
                 """
                 SELECT n.nspname || '.' || c.relname,
-                       EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND t.tgname = %s)
+                       EXISTS (SELECT FROM pg_trigger t WHERE t.tgrelid = c.oid AND t.tgname = %s),
+                       EXISTS (SELECT FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary)
                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                 WHERE c.oid = to_regclass(%s)
                 """,
@@ -203,7 +204,13 @@ class PostgresSource:
                 problems.append(f"table {name!r} does not exist in {conn.info.dbname}")
             elif not row[1]:
                 hint = self._install_hint([row[0]])
-                problems.append(f"table {row[0]} has no evtui trigger: {hint}")
+                if row[2]:
+                    problems.append(f"table {row[0]} has no evtui trigger: {hint}")
+                else:
+                    problems.append(
+                        f"table {row[0]} has no primary key (each change is named by its key): "
+                        f"add one, then {hint}"
+                    )
             else:
                 tables.append(row[0])
         if not tables:
