@@ -114,13 +114,13 @@ def test_a_busy_port_is_a_clear_error(serve: ServeProcess) -> None:
 
 
 def test_serve_stops_cleanly_on_sigterm_after_committing(serve: ServeProcess) -> None:
-    for n in range(20):
+    for n in range(5):
         evtui("emit", "bye", "--resource-id", f"r.{n}", "--api-url", serve.api_url)
     assert serve.stop() == 0
     import sqlite3
 
     with sqlite3.connect(serve.db) as conn:
-        assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 20
+        assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 5
 
 
 def test_since_accepts_durations_and_timestamps() -> None:
