@@ -79,3 +79,12 @@ async def landed(tmp_path: Path) -> AsyncIterator[Landed]:
     """A real evtui store that polled events are ingested into."""
     async with Store(tmp_path / "evtui.db") as store:
         yield Landed(store)
+
+
+@pytest.fixture
+def quick_pg_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL sources retry within a fraction of a second (tests break connections)."""
+    from evtui.sources.postgres.source import PostgresSource
+
+    monkeypatch.setattr(PostgresSource, "first_retry", 0.05)
+    monkeypatch.setattr(PostgresSource, "max_retry", 0.2)

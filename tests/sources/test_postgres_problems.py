@@ -15,13 +15,8 @@ from evtui.cli import _engine_settings, build_parser
 from evtui.engine import Engine
 from evtui.settings import Settings, SettingsError
 from evtui.sources.postgres.install import install_triggers
-from evtui.sources.postgres.source import PostgresSource
 
-
-@pytest.fixture(autouse=True)
-def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(PostgresSource, "first_retry", 0.05)
-    monkeypatch.setattr(PostgresSource, "max_retry", 0.2)
+pytestmark = pytest.mark.usefixtures("quick_pg_retries")
 
 
 def by_name(engine: Engine) -> dict[str, dict[str, Any]]:

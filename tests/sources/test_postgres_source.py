@@ -22,10 +22,7 @@ from evtui.sources.postgres.source import PostgresSource
 ORDERS = "CREATE TABLE orders (id serial PRIMARY KEY, customer text NOT NULL, amount numeric)"
 
 
-@pytest.fixture(autouse=True)
-def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(PostgresSource, "first_retry", 0.05)
-    monkeypatch.setattr(PostgresSource, "max_retry", 0.2)
+pytestmark = pytest.mark.usefixtures("quick_pg_retries")
 
 
 @pytest.fixture
