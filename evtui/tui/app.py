@@ -28,6 +28,7 @@ from evtui.engine import Engine
 from evtui.server.receiver import ReceiverError
 from evtui.tui.commands import SelectionCommands
 from evtui.tui.keymap import apply_keymap
+from evtui.tui.problems import ProblemWatch
 from evtui.tui.screens.detail import EventDetailScreen
 from evtui.tui.screens.help import HelpScreen, help_rows
 from evtui.tui.screens.main import MainScreen
@@ -86,6 +87,8 @@ class EvtuiApp(DetailRoutes, App[None]):
         super().__init__()
         self.source: TuiSource = LocalSource(source) if isinstance(source, Engine) else source
         self.capacity = capacity
+        self._problems = ProblemWatch()
+        """Broken flow files, automation files and database sources, each announced once."""
         install_themes(self, theme)
         apply_keymap(self, keys or {})
 
@@ -131,8 +134,14 @@ class EvtuiApp(DetailRoutes, App[None]):
             main.take(batch)
 
     def _show_status(self) -> None:
+        stats = self.source.stats()
         for bar in self.main.query(StatusBar):  # none while the app is closing
-            bar.show(self.source.stats())
+            bar.show(stats)
+        fresh, gone = self._problems.update(stats)
+        for place, error in fresh.items():
+            self.notify(error, title=place, severity="error", timeout=15)
+        for place in gone:
+            self.notify(f"{place} works again", title="Fixed", timeout=5)
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
