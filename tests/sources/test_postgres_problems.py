@@ -13,7 +13,7 @@ from polling import until
 
 from evtui.cli import _engine_settings, build_parser
 from evtui.engine import Engine
-from evtui.settings import Settings, SettingsError
+from evtui.settings import Settings, SettingsError, load_settings
 from evtui.sources.postgres.install import install_triggers
 
 pytestmark = pytest.mark.usefixtures("quick_pg_retries")
@@ -156,6 +156,8 @@ def test_flags_pair_each_watch_db_with_its_tables_and_the_config_file_has_tables
     )
     settings = _engine_settings(build_parser().parse_args(["serve", "--config", str(config)]))
     assert settings.watch_db == [{"url": "postgresql://a/x", "tables": ["orders"], "name": "shop"}]
+    environ = {"EVTUI_WATCH_DB": '[{"url": "postgresql://c/z", "tables": "t"}]'}
+    assert load_settings(environ=environ).watch_db == [{"url": "postgresql://c/z", "tables": "t"}]
 
 
 def test_watch_db_without_tables_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
