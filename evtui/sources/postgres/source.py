@@ -15,6 +15,8 @@ database that comes back, or a trigger installed later, is picked up without a r
 table that fails its check does not hold back the source's other tables.
 Ordering: rows are delivered in outbox id order, which within a transaction is the order of
 its changes; a transaction that commits after another with higher ids is delivered after it.
+One evtui per watched table: delivered rows are deleted, so a second evtui watching the same
+table would only get what the first had not taken yet.
 """
 
 from __future__ import annotations
