@@ -114,12 +114,20 @@ async def test_a_new_automation_completes_previews_and_saves(ed: Editing) -> Non
     assert editor.heading == "New automation"
     assert ed.app.focused is editor.query_one("#field-name")
     await ed.pilot.press(*"csvs", "tab", "tab")  # past `enabled` to the event names
+    hint = editor.query_one("#hint-expect", Static)
+    await ed.until(lambda: hint.display, "the names seen under the field")
+    assert str(hint.render()) == "seen: file.created   (→ completes)"
     await ed.pilot.press(*"file.cr")
     expect = editor.query_one("#field-expect", Input)
     await ed.until(lambda: expect._suggestion == "file.created", "the name to be suggested")
     await ed.pilot.press("right")
     assert expect.value == "file.created"
 
+    await ed.pilot.press("tab")
+    assert not hint.display
+    assert "seen: file./in/a.csv, file./in/b.parquet" in str(
+        editor.query_one("#hint-match").render()
+    )
     await ed.type_into("match", "file./in/*.csv")
     body = ed.editor.query_one(ActionEditor).body
     body.focus()

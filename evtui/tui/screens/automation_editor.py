@@ -263,9 +263,14 @@ class AutomationEditor(Screen[Json | None]):
         if not self.loaded:
             return
         self._title()
+        self._stop_checking()
+        self._timer = self.set_timer(DEBOUNCE, self._preview, name="editor-debounce")
+
+    def _stop_checking(self) -> None:
+        """Drop the pending check and any backtest under way (the next edit starts one)."""
         if self._timer is not None:
             self._timer.stop()
-        self._timer = self.set_timer(DEBOUNCE, self._preview, name="editor-debounce")
+        self.workers.cancel_group(self, "editor-preview")
 
     def _preview(self) -> None:
         """Check and preview now (the debounce timer's callback)."""
@@ -394,6 +399,7 @@ class AutomationEditor(Screen[Json | None]):
             msg = "only an event trigger fits the form; keep editing this one as YAML"
             problems = [FieldError(loc=["yaml"], msg=msg)]
         if problems:
+            self._stop_checking()  # else the next check would hide why the form refused it
             self.show_problems(problems)
             line = yaml_line(problems[0].msg)
             if line is not None:

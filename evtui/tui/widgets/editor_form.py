@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
@@ -29,11 +29,14 @@ TEXT_FIELDS = {
     "name": ("name", "what the automation is called"),
     "expect": ("event names", "globs, comma-separated: file.created, orders.*"),
     "match": ("resource", "resource id globs, or label=glob; comma-separated"),
-    "for_each": ("for each", "labels that split the count (a bucket per value)"),
+    "for_each": ("for each", "labels: one count per value, e.g. prefect.resource.id"),
     "threshold": ("threshold", "how many events"),
     "within": ("within", "window: seconds, or 90s, 5m, 1h30m (0: no window)"),
 }
 """Input fields: form attribute -> (label, placeholder)."""
+HINTED = ("expect", "match", "for_each")
+"""Fields that list what evtui has seen under them while they have focus."""
+HINTS_SHOWN = 5
 
 
 def say(widget: Widget, lines: Sequence[str]) -> None:
@@ -55,6 +58,7 @@ class TriggerForm(VerticalScroll):
         .field-row Input, .field-row Select { width: 1fr; }
         .field-row TextArea { height: 3; width: 1fr; }
         .field-error { color: $error; height: auto; padding-left: 13; display: none; }
+        .field-hint { color: $text-muted; height: auto; padding-left: 13; display: none; }
         #add-action { margin-top: 1; }
     }
     """
@@ -69,13 +73,10 @@ class TriggerForm(VerticalScroll):
         self.suggest_names = SuggestLastItem()
         self.suggest_resources = SuggestLastItem(labelled=False)
         self.suggest_labels = SuggestLastItem()
+        self._hints: dict[str, list[str]] = {}
 
     def compose(self) -> ComposeResult:
-        suggesters = {
-            "expect": self.suggest_names,
-            "match": self.suggest_resources,
-            "for_each": self.suggest_labels,
-        }
+        suggesters = self.suggesters
         for name, (label, placeholder) in TEXT_FIELDS.items():
             kind = "integer" if name == "threshold" else "text"
             with Horizontal(classes="field-row"):
@@ -88,6 +89,8 @@ class TriggerForm(VerticalScroll):
                     id=f"field-{name}",
                 )
             yield Static(classes="field-error", id=f"error-{name}")
+            if name in HINTED:
+                yield Static(classes="field-hint", id=f"hint-{name}")
             if name == "name":
                 with Horizontal(classes="field-row"):
                     yield Label("", classes="field-label")
@@ -106,6 +109,14 @@ class TriggerForm(VerticalScroll):
         yield Static(classes="field-error", id="error-match_payload")
         yield Vertical(id="editor-actions")
         yield Button("+ action", compact=True, id="add-action")
+
+    @property
+    def suggesters(self) -> dict[str, SuggestLastItem]:
+        return {
+            "expect": self.suggest_names,
+            "match": self.suggest_resources,
+            "for_each": self.suggest_labels,
+        }
 
     def on_mount(self) -> None:
         payload = self.query_one("#field-match_payload", TextArea)
@@ -152,6 +163,24 @@ class TriggerForm(VerticalScroll):
                 editors[index].body.focus()
         elif field:
             self.query_one(f"#field-{field}").focus()
+
+    @on(Input.Changed)
+    @on(events.DescendantFocus)
+    @on(events.DescendantBlur)
+    def _hint(self) -> None:
+        """Under the focused completing field: the values seen that the item being typed
+        could still become (`right` takes the first)."""
+        focused = self.screen.focused
+        for name in HINTED:
+            field = self.query_one(f"#field-{name}", Input)
+            seen = self.suggesters[name].candidates(field.value, HINTS_SHOWN + 1)
+            lines = []
+            if field is focused and seen:
+                more = ", …" if len(seen) > HINTS_SHOWN else ""
+                lines = [f"seen: {', '.join(seen[:HINTS_SHOWN])}{more}   (→ completes)"]
+            if self._hints.get(name) != lines:  # an update re-lays the form out: only on change
+                self._hints[name] = lines
+                say(self.query_one(f"#hint-{name}"), lines)
 
     async def _add_actions(self, actions: list[ActionForm]) -> None:
         start = len(self.action_editors)

@@ -4,7 +4,8 @@ Textual's `Input` shows a suggestion as greyed text after the cursor (`right` or
 it). `SuggestLastItem` completes only the item being typed, the text after the last comma, from
 values ordered most-seen first, so `file.cr` offers `file.created` and `a.b, file.cr` offers
 `a.b, file.created`. Items written as `label=glob` are left alone (`labelled=False`): only the
-bare items of the resource match are resource ids.
+bare items of the resource match are resource ids. `candidates` lists what else the item could
+become, for a hint under the field.
 """
 
 from __future__ import annotations
@@ -24,12 +25,19 @@ class SuggestLastItem(Suggester):
         self.labelled = labelled
         """Whether `label=value` items are completed too."""
 
+    def candidates(self, value: str, limit: int) -> list[str]:
+        """Up to `limit` known values the item being typed could become (all, before typing)."""
+        typed = value.rpartition(",")[2].lstrip()
+        if not self.labelled and "=" in typed:
+            return []
+        return [known for known in self.values if known.startswith(typed)][:limit]
+
     async def get_suggestion(self, value: str) -> str | None:
         head, comma, last = value.rpartition(",")
         typed = last.lstrip()
-        if not typed or (not self.labelled and "=" in typed):
+        if not typed:
             return None
-        for known in self.values:
-            if known.startswith(typed) and known != typed:
+        for known in self.candidates(value, len(self.values)):
+            if known != typed:
                 return f"{head}{comma}{last[: len(last) - len(typed)]}{known}"
         return None
