@@ -1,20 +1,25 @@
 """The trigger editor attached to a running server (`evtui --connect`): the same form, preview,
-inline problems and saves, every one of them an HTTP call to a real server on loopback."""
+inline problems and saves, every one of them an HTTP call to a real server on loopback; and the
+completions' source (`event_counts`) answering the same locally and over HTTP."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from uuid import UUID
 
+import pytest
 import test_tui_remote_source
 from test_tui_editor import arrival
 from textual.widgets import Input, Static
 from tui_helpers import until
 
 from evtui.engine import Engine
+from evtui.events import now_utc
 from evtui.tui.app import EvtuiApp
 from evtui.tui.remote_source import RemoteSource
 from evtui.tui.screens.automation_editor import AutomationEditor
 from evtui.tui.screens.main import MainScreen
+from evtui.tui.source import LocalSource, SourceError
 from evtui.tui.widgets.automations_pane import AutomationsPane
 
 served = test_tui_remote_source.served
@@ -66,3 +71,29 @@ async def test_the_editor_over_http(served: Engine) -> None:
         await until(pilot, lambda: isinstance(app.screen, MainScreen), "the editor to close")
         edited = served.automations.get(UUID(editor.automation_id or ""))
         assert edited is not None and edited.name == "remote edited"
+
+
+async def test_event_counts_are_the_same_from_either_source(served: Engine) -> None:
+    await served.ingest([arrival(name) for name in ("a.csv", "b.csv", "a.csv")])
+    since = now_utc() - timedelta(hours=1)
+    remote = RemoteSource(served.api_url, api_key="sesame")
+    await remote.start()
+    try:
+        local = LocalSource(served)  # over the same, already started, engine
+        for countable in ("event", "resource"):
+            assert await remote.event_counts(countable, since) == await local.event_counts(
+                countable, since
+            )
+        names = await local.event_counts("event", since)
+        assert [(n["value"], n["count"]) for n in names] == [("file.created", 3)]
+        resources = await local.event_counts("resource", since)
+        assert [(r["value"], r["count"]) for r in resources] == [
+            ("file./in/a.csv", 2),
+            ("file./in/b.csv", 1),
+        ]
+        for source in (local, remote):
+            with pytest.raises(SourceError) as refused:
+                await source.event_counts("colour", since)
+            assert refused.value.problems[0].loc[-1] == "countable"
+    finally:
+        await remote.stop()
