@@ -32,6 +32,7 @@ from evtui.automations.store import AutomationNotFound, InvalidAutomation, templ
 from evtui.events import Event, FieldError, field_errors
 from evtui.filters import EventFilter, OccurredFilter
 from evtui.flows.errors import RunAlreadyFinished, RunNotFound, UnknownFlow
+from evtui.flows.log_follower import LogFollower
 from evtui.flows.records import RunCause
 from evtui.lineage import lineage
 from evtui.server.firings_api import firing_json
@@ -280,16 +281,14 @@ class LocalSource:
     async def follow_logs(self, run_id: str) -> AsyncIterator[list[Json]]:
         """Stored lines, then live ones as they come, in batches; ends once the run is final.
 
-        The API's follower does the ordering; lines it hands over while the reader is busy are
+        The log follower does the ordering; lines it hands over while the reader is busy are
         gathered into the next batch, so a chatty run costs one batch per wake-up, not per line.
         """
-        from evtui.server.runs_api import LogFollower
-
         queue: asyncio.Queue[Json | None] = asyncio.Queue()
 
         async def pump() -> None:
             try:
-                async for item in LogFollower(self.engine, str(run_id), 0):
+                async for item in LogFollower(self.engine.runner, str(run_id), 0):
                     if item["type"] == "log":
                         queue.put_nowait({k: v for k, v in item.items() if k != "type"})
             finally:
