@@ -1,5 +1,5 @@
-"""How a database source hands events over and stops: shared by the polled SQL sources (and
-fit for any source that must not lose a batch it has read).
+"""How a database source hands events over and stops: shared by the PostgreSQL outbox and the
+polled SQL sources (and fit for any source that must not lose a batch it has read).
 
 A source reads a batch, stores it, and only then records its progress (a cursor, an outbox
 delete). Two things follow: storing is retried until the store takes the batch (an overloaded
@@ -35,13 +35,16 @@ async def ingest_until_stored(
             await asyncio.sleep(min(float(delay), max_retry))
 
 
-async def stop_task(task: asyncio.Task[None], storing: bool, grace: float) -> None:
+async def stop_task(task: asyncio.Task[None], storing: bool, grace: float, who: str) -> None:
     """Cancel `task` at once, or, while it is `storing`, give that batch `grace` seconds."""
     if not storing:
         task.cancel()
     try:
         await asyncio.wait_for(asyncio.shield(task), grace)
-    except (TimeoutError, asyncio.CancelledError):
+    except TimeoutError:
+        log.warning("%s: stopped before a batch was stored; it comes again next time", who)
+        task.cancel()
+    except asyncio.CancelledError:
         task.cancel()
     with contextlib.suppress(asyncio.CancelledError, Exception):
         await task

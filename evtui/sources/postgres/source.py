@@ -31,6 +31,7 @@ from typing import Any
 import psycopg
 
 from evtui.events import Event
+from evtui.sources.delivery import ingest_until_stored, stop_task
 from evtui.sources.postgres.changes import (
     SELECT_COLUMNS,
     Database,
@@ -115,15 +116,7 @@ class PostgresSource:
             return
         task, self._task = self._task, None
         self._stopping = True
-        if not self._storing:
-            task.cancel()
-        done, _ = await asyncio.wait({task}, timeout=STOP_SECONDS)
-        if not done:
-            log.warning(
-                "%s: stopped before a batch was stored; it comes again next time", self.name
-            )
-            task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        await stop_task(task, self._storing, STOP_SECONDS, self.name)
 
     # -- the connection loop ----------------------------------------------------------------
 
@@ -296,15 +289,7 @@ class PostgresSource:
             self._lag_counted = now
 
     async def _store(self, events: list[Event]) -> None:
-        """Ingest until it succeeds (an overloaded store asks to retry later)."""
-        while True:
-            try:
-                await self._ingest(events)
-                return
-            except Exception as error:
-                delay = getattr(error, "retry_after", None) or self.first_retry
-                log.warning("%s: events not stored (%s); retrying", self.name, error)
-                await asyncio.sleep(min(float(delay), self.max_retry))
+        await ingest_until_stored(self._ingest, events, self.name, self.first_retry, self.max_retry)
 
 
 def describe(error: Exception, spec: DbWatchSpec) -> str:

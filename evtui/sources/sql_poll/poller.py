@@ -131,7 +131,7 @@ class SqlPoller:
             return
         self._stopping = True
         self._wake.set()
-        await stop_task(self._task, self._storing, STOP_SECONDS)
+        await stop_task(self._task, self._storing, STOP_SECONDS, self.name)
         self._task = None
         await self._close()
         if self._thread is not None:
