@@ -49,5 +49,5 @@ def test_database_sources_show_their_total_lag_and_how_many_fail() -> None:
     stats = {"address": "127.0.0.1:4200", "db_sources": [healthy], "watching": ["inbox/*.csv"]}
     assert format_status(stats).plain.endswith("drops 0 │ db lag 1,200 │ watching inbox/*.csv")
     stats["db_sources"] = [healthy, down]
-    assert "│ db lag 1,200 1 failing │" in format_status(stats).plain
+    assert "│ db lag 1,200, 1 failing │" in format_status(stats).plain
     assert "db lag" not in format_status({"address": "127.0.0.1:4200"}).plain

@@ -58,7 +58,7 @@ def db_segment(sources: list[Mapping[str, Any]]) -> tuple[str, str]:
     """`db lag N` over every database source (changes not yet delivered), and how many fail."""
     failing = sum(1 for source in sources if source.get("error"))
     lag = sum(int(source.get("lag") or 0) for source in sources)
-    text = f"db lag {count(lag)}" + (f" {failing} failing" if failing else "")
+    text = f"db lag {count(lag)}" + (f", {failing} failing" if failing else "")
     return text, "$error" if failing else "$warning" if lag else ""
 
 
