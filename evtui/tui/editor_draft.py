@@ -21,7 +21,8 @@ from typing import Any
 
 import yaml
 
-from evtui.automations.export import yaml_text
+from evtui.automations.export import without_trigger_ids, yaml_text
+from evtui.automations.models import AutomationCreate
 from evtui.events import RESOURCE_ID, FieldError
 
 Json = dict[str, Any]
@@ -91,9 +92,6 @@ def blank_definition(flow: str | None) -> Json:
 def definition_of_automation(automation: Json) -> Json:
     """A stored automation's JSON (as the sources list them) as a definition to edit: without
     the server's fields, live state or trigger ids, which are new on every save anyway."""
-    from evtui.automations.export import without_trigger_ids
-    from evtui.automations.models import AutomationCreate
-
     kept = {
         k: copy.deepcopy(v) for k, v in automation.items() if k in AutomationCreate.model_fields
     }

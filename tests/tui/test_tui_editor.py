@@ -23,6 +23,7 @@ from evtui.engine import Engine
 from evtui.events import Event
 from evtui.tui.app import EvtuiApp
 from evtui.tui.commands import selection_commands
+from evtui.tui.messages import OpenAutomation
 from evtui.tui.screens.automation_editor import AutomationEditor
 from evtui.tui.screens.confirm import ConfirmScreen
 from evtui.tui.screens.main import MainScreen
@@ -283,6 +284,11 @@ async def test_edit_duplicate_and_open_from_the_automations_pane(ed: Editing) ->
     assert editor.automation_id == pane.table.selected_key
     await ed.pilot.press("escape")
     await ed.until(lambda: isinstance(ed.app.screen, MainScreen), "the editor to close")
+
+    gone = "00000000-0000-0000-0000-00000000dead"
+    ed.app.post_message(OpenAutomation(gone))
+    await ed.until(lambda: any(gone in n.message for n in ed.app._notifications), "why not")
+    assert isinstance(ed.app.screen, MainScreen)
 
 
 async def test_a_flows_parameters_are_checked_against_its_signature(ed: Editing) -> None:

@@ -65,6 +65,8 @@ PREVIEW_WINDOW = timedelta(hours=24)
 WINDOW_TEXT = "24 h"
 SEEN_WINDOW = timedelta(days=7)
 """Event names and resource ids stored this recently are offered as completions."""
+LABELS_FROM = 200
+"""The newest events whose resource labels `for_each` offers."""
 NARROW_COLUMNS = 110
 """Below this the preview goes under the form instead of beside it."""
 FIX_FIRST = "Fix the problems marked in red to see a preview."
@@ -183,19 +185,25 @@ class AutomationEditor(Screen[Json | None]):
         """Flows, completions and (when editing) the automation, then the form."""
         source = self.app.source  # type: ignore[attr-defined]
         since = self.clock() - SEEN_WINDOW
-        flows, names, resources, latest = await asyncio.gather(
-            source.flows(),
-            source.event_counts("event", since),
-            source.event_counts("resource", since),
-            source.latest_events(200),
-        )
+        try:
+            flows, names, resources, latest = await asyncio.gather(
+                source.flows(),
+                source.event_counts("event", since),
+                source.event_counts("resource", since),
+                source.latest_events(LABELS_FROM),
+            )
+            found = await source.automations() if self.automation_id is not None else []
+        except SourceError as error:
+            self.notify(str(error), title="The editor cannot open", severity="error")
+            self.dismiss(None)
+            return
         self.flows = self.form.flows = flows
         self.form.suggest_names.values = [count["value"] for count in names]
         self.form.suggest_resources.values = [count["value"] for count in resources]
         labels = {label for stored in latest for label in stored.event.resource}
         self.form.suggest_labels.values = sorted(labels)
         if self.automation_id is not None:
-            found = [a for a in await source.automations() if a["id"] == self.automation_id]
+            found = [a for a in found if a["id"] == self.automation_id]
             if not found:
                 self.notify(f"no automation {self.automation_id}", severity="error")
                 self.dismiss(None)
