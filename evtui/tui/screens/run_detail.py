@@ -234,7 +234,7 @@ class RunDetailScreen(ChainedScreen):
         log = self.query_one(RunLog)
         found = log.position()
         live = "" if self._is_final() else " · live"
-        heading = f"Logs ({log.line_count} lines{live})" + (f"  {found}" if found else "")
+        heading = f"Logs ({len(log.records)} lines{live})" + (f"  {found}" if found else "")
         self.query_one("#run-log-heading", Label).update(heading)
 
     async def links(self, direction: Direction) -> list[Link]:
