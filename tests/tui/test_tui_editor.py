@@ -16,7 +16,7 @@ from uuid import UUID
 import pytest
 from panes_helpers import COUNT_TWO, GREET_ON_FILE, flow_settings
 from textual.pilot import Pilot
-from textual.widgets import Input, Static, TextArea
+from textual.widgets import Input, OptionList, Static, TextArea
 from tui_helpers import until
 
 from evtui.engine import Engine
@@ -26,6 +26,7 @@ from evtui.tui.commands import selection_commands
 from evtui.tui.messages import OpenAutomation
 from evtui.tui.screens.automation_editor import AutomationEditor
 from evtui.tui.screens.confirm import ConfirmScreen
+from evtui.tui.screens.detail import EventDetailScreen
 from evtui.tui.screens.main import MainScreen
 from evtui.tui.source import LocalSource
 from evtui.tui.widgets.automations_pane import AutomationsPane
@@ -141,6 +142,17 @@ async def test_a_new_automation_completes_previews_and_saves(ed: Editing) -> Non
     assert first == {"flow": "greet", "parameters": {"name": "a.csv"}}
     shown = str(editor.preview.query_one("#preview-summary", Static).render())
     assert shown == "2 events of the last 24 h match; it would have fired 2 times"
+
+    matched = editor.preview.query_one(OptionList)
+    matched.focus()
+    await ed.pilot.press("down", "enter")  # the older match: a.csv
+    await ed.until(lambda: isinstance(ed.app.screen, EventDetailScreen), "the event detail")
+    detail = ed.app.screen
+    assert isinstance(detail, EventDetailScreen)
+    await ed.until(lambda: detail.stored is not None, "the event to load")
+    assert detail.stored.event.resource_id == "file./in/a.csv"  # type: ignore[union-attr]
+    await ed.pilot.press("escape")
+    await ed.until(lambda: ed.app.screen is editor, "back in the editor")
 
     await ed.pilot.press("ctrl+s")
     await ed.until(lambda: isinstance(ed.app.screen, MainScreen), "the editor to close")

@@ -29,7 +29,7 @@ TEXT_FIELDS = {
     "name": ("name", "what the automation is called"),
     "expect": ("event names", "globs, comma-separated: file.created, orders.*"),
     "match": ("resource", "resource id globs, or label=glob; comma-separated"),
-    "for_each": ("for each", "labels: one count per value, e.g. prefect.resource.id"),
+    "for_each": ("for each", "labels: a count per value (comma-separated)"),
     "threshold": ("threshold", "how many events"),
     "within": ("within", "window: seconds, or 90s, 5m, 1h30m (0: no window)"),
 }

@@ -1,9 +1,10 @@
 """The editor's live preview: what the draft would have done over the recent stored events.
 
 It shows a backtest answer (`TuiSource.backtest`): how many events matched, the newest of
-them, how many firings that made, and the actions of the first firing with their parameters
-rendered from its event, each template error under its action. While the draft has problems
-it says so instead of showing an answer that no longer fits the form.
+them (`enter` opens one in the event detail), how many firings that made, and the actions of
+the first firing with their parameters rendered from its event, each template error under its
+action. While the draft has problems it says so instead of showing an answer that no longer
+fits the form.
 """
 
 from __future__ import annotations
@@ -11,10 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import Static
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
 
+from evtui.tui.messages import OpenEvent
 from evtui.tui.widgets.detail_cells import parse_time
 from evtui.tui.widgets.json_view import JsonView
 
@@ -40,20 +44,29 @@ def summary(result: Json, window: str) -> str:
     return f"{counted}; it would have fired {fired}"
 
 
-def matched_lines(result: Json) -> Text:
-    """The newest matched events, one per line: time, name, resource id."""
+def matched_options(result: Json) -> list[Option]:
+    """The newest matched events, one per line (time, name, resource id), by event id."""
     listed = result["matched"][-EVENTS_LISTED:]
-    text = Text(no_wrap=True, overflow="ellipsis", end="")
-    for index, event in enumerate(reversed(listed)):
-        if index:
-            text.append("\n")
-        text.append(moment(event["occurred"]), style="dim")
-        text.append(f"  {event['event']}  ", style="bold")
-        text.append(event["resource_id"])
+    options = [
+        Option(
+            Text.assemble(
+                (moment(event["occurred"]), "dim"),
+                "  ",
+                (event["event"], "bold"),
+                "  ",
+                event["resource_id"],
+                no_wrap=True,
+                overflow="ellipsis",
+                end="",
+            ),
+            id=event["id"],
+        )
+        for event in reversed(listed)
+    ]
     more = result["matched_count"] - len(listed)
     if more > 0:
-        text.append(f"\n… and {more} older", style="dim")
-    return text
+        options.append(Option(Text(f"… and {more} older", style="dim"), disabled=True))
+    return options
 
 
 def firing_heading(firing: Json) -> str:
@@ -63,7 +76,8 @@ def firing_heading(firing: Json) -> str:
 
 
 class EditorPreview(VerticalScroll):
-    """Shows a backtest answer, a wait, or why there is none; `can_focus` to scroll it."""
+    """Shows a backtest answer, a wait, or why there is none; `enter` on a matched event opens
+    it (the event detail, with explain); the panel scrolls when focused."""
 
     DEFAULT_CSS = """
     EditorPreview {
@@ -72,7 +86,15 @@ class EditorPreview(VerticalScroll):
         padding: 0 1;
         & > Static { height: auto; }
         #preview-summary { text-style: bold; }
-        #preview-matched { margin-bottom: 1; text-wrap: nowrap; text-overflow: ellipsis; }
+        #preview-matched {
+            height: auto; max-height: 10; margin-bottom: 1; padding: 0;
+            border: none; background: transparent;
+            &:focus { border: none; background-tint: $foreground 5%; }
+            & > .option-list--option-highlighted { background: transparent; text-style: none; }
+            &:focus > .option-list--option-highlighted {
+                background: $block-cursor-background; text-style: bold;
+            }
+        }
         .preview-errors { color: $error; }
         &:focus-within, &:focus { border: round $accent; }
     }
@@ -85,7 +107,7 @@ class EditorPreview(VerticalScroll):
 
     def compose(self) -> ComposeResult:
         yield Static("Loading…", id="preview-summary")
-        yield Static(id="preview-matched")
+        yield OptionList(id="preview-matched")
         yield Static(id="preview-firing")
         yield JsonView(id="preview-actions")
 
@@ -100,15 +122,18 @@ class EditorPreview(VerticalScroll):
         """No answer to show (yet): say why."""
         self.result = None
         self.query_one("#preview-summary", Static).update(Text(reason))
-        for name in ("#preview-matched", "#preview-firing"):
-            self.query_one(name, Static).update("")
+        self.query_one(OptionList).clear_options()
+        self.query_one("#preview-firing", Static).update("")
         self.query_one(JsonView).show("")
         self.query_one(JsonView).display = False
 
     def show(self, result: Json, window: str) -> None:
         self.result = result
         self.query_one("#preview-summary", Static).update(Text(summary(result, window)))
-        self.query_one("#preview-matched", Static).update(matched_lines(result))
+        matched = self.query_one(OptionList)
+        matched.clear_options()
+        matched.add_options(matched_options(result))
+        matched.highlighted = 0 if matched.option_count else None
         actions = self.query_one(JsonView)
         firings = result["firings"]
         if not firings:
@@ -121,11 +146,12 @@ class EditorPreview(VerticalScroll):
             for error in action.get("errors") or []:
                 heading.append(f"\nactions.{action['index']}.{error}", style=self._error_style)
         self.query_one("#preview-firing", Static).update(heading)
-        actions.show(
-            [{"type": a["type"], **a["parameters"]} for a in first["actions"]]
-            if len(first["actions"]) > 1
-            else first["actions"][0]["parameters"]
-            if first["actions"]
-            else {}
-        )
+        rendered = [{"type": a["type"], **a["parameters"]} for a in first["actions"]]
+        actions.show(rendered[0] if len(rendered) == 1 else rendered)
         actions.display = True
+
+    @on(OptionList.OptionSelected, "#preview-matched")
+    def _open_event(self, message: OptionList.OptionSelected) -> None:
+        message.stop()
+        if message.option_id is not None:
+            self.app.post_message(OpenEvent(message.option_id))
