@@ -253,7 +253,7 @@ class AutomationEditor(Screen[Json | None]):
     def _title(self) -> None:
         mark = " ●" if self.dirty else ""
         mode = "YAML" if self.in_yaml else "form"
-        keys = "ctrl+s save · esc leave · ctrl+r form/YAML"
+        keys = "^s save · esc leave · ^r form/YAML"
         text = Text.assemble((f"{self.heading}{mark}", "bold"), f"   {mode}   ", (keys, "dim"))
         if text.plain != self._title_shown:  # an update re-lays the screen out: not per key
             self._title_shown = text.plain
