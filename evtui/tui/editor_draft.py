@@ -265,6 +265,8 @@ def parse_duration(text: str) -> float | int:
 
 
 def _integer(text: str) -> int:
+    if not text.strip():
+        raise ValueError("give a whole number (1 or more)")
     try:
         return int(text.strip())
     except ValueError:

@@ -144,7 +144,18 @@ def test_unreadable_text_is_named_at_the_definitions_locations() -> None:
         ["trigger", "match_payload"],
         ["actions", 0, "parameters"],
     ]
+    assert problems[0].msg == "'many' is not a whole number"
     assert problems[3].msg.startswith("line 1, column 16: not valid YAML: expected ',' or ']'")
+
+
+def test_an_empty_threshold_asks_for_a_number() -> None:
+    form = form_of(blank_definition(None))
+    form.threshold = " "
+    _, [problem] = definition_of(form, blank_definition(None))
+    assert (problem.loc, problem.msg) == (
+        ["trigger", "threshold"],
+        "give a whole number (1 or more)",
+    )
 
 
 def test_only_event_triggers_fit_the_form() -> None:
