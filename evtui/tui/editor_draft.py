@@ -40,6 +40,7 @@ ACTION_EXAMPLES: dict[str, Json] = {
             "resource": {RESOURCE_ID: "{{ event.resource.id }}"},
         }
     },
+    "run-deployment": {"deployment_id": "my_flow/default", "parameters": {}},
     "call-webhook": {"method": "POST", "url": "https://example.com/hook", "body": {}},
     "cancel-flow-run": {},
     "pause-automation": {"source": "inferred"},

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from evtui.automations.action_models import SUPPORTED_ACTIONS
+from evtui.automations.models import AutomationCreate
 from evtui.events import FieldError
 from evtui.tui.editor_draft import (
+    ACTION_EXAMPLES,
     ActionForm,
     blank_definition,
     definition_of,
@@ -164,3 +167,12 @@ def test_only_event_triggers_fit_the_form() -> None:
     compound = {"trigger": {"type": "compound", "require": "all", "triggers": []}}
     assert not is_form_editable(compound)
     assert not is_form_editable({"trigger": {"triggers": []}})
+
+
+@pytest.mark.parametrize("kind", SUPPORTED_ACTIONS)
+def test_each_action_type_starts_from_an_example_that_saves(kind: str) -> None:
+    action = {"type": kind, **ACTION_EXAMPLES[kind]}
+    if kind == "run-flow":
+        action["flow"] = "greet"
+    definition = blank_definition(None) | {"name": "example", "actions": [action]}
+    AutomationCreate.model_validate(definition)
