@@ -88,6 +88,8 @@ class Engine:
         self.bus = Bus()
         self.counters = IngestCounters()
         self.started_at = now_utc()
+        self.opened_seq = 0
+        """The last `seq` stored before this start: what came before is history, not news."""
         self.receiver: Any = None
         self._background: list[asyncio.Task[None]] = []
         self.store.add_commit_listener(self._on_commit)
@@ -152,7 +154,7 @@ class Engine:
 
     async def start(self) -> None:
         await self.store.open()
-        self.bus.head = await self.store.last_seq()
+        self.bus.head = self.opened_seq = await self.store.last_seq()
         self._background.extend(self._background_tasks())
         try:
             await self.webhooks.load()

@@ -73,7 +73,10 @@ class AutomationService:
         self.engine.automations.add_listener(self._on_change)
         self._subscription = self.engine.subscribe("automations")
         head = self._subscription.cursor
-        self._cursor = head if saved is None else min(saved, head)
+        # Without a saved cursor (a new database, or one from before automations), events
+        # stored before this start are history; those stored while the engine was starting
+        # (an automation saved and an event sent at once) are news, and are evaluated.
+        self._cursor = min(self.engine.opened_seq if saved is None else saved, head)
         self._written_cursor = self._cursor
         await self._seed_seen()
         while self._cursor < head:

@@ -6,9 +6,13 @@ import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
+from polling import until
 from service_helpers import caught_up, create, eventually, file_event, running
 
-from evtui.events import Event, now_utc
+from evtui.engine import Engine
+from evtui.events import Event, ReceivedEvent, now_utc
+from evtui.settings import Settings
+from evtui.store import Store
 from evtui.store.rows import to_micros
 
 CSV_TRIGGER = {"type": "event", "expect": ["file.created"], "match": {"evtui.file.name": "*.csv"}}
@@ -81,6 +85,39 @@ async def test_events_committed_while_the_service_was_down_are_evaluated(tmp_pat
         firing = (await eventually(lambda: run.fired, "the missed event's firing"))[0]
         assert firing.triggering_event.resource["evtui.file.name"] == "missed.csv"
         assert len(run.fired) == 1
+
+
+async def test_events_stored_while_the_engine_starts_are_news_and_older_ones_history(
+    tmp_path: Path,
+) -> None:
+    """A new database (no saved cursor): what was stored before this start never fires, but an
+    automation saved and an event sent while the engine is still starting (a TUI's first
+    keys, an early HTTP client) are evaluated, whenever the service itself starts."""
+    db = tmp_path / "e.db"
+    async with Store(db) as store:
+        await store.write([ReceivedEvent.model_validate(file_event("old.csv").model_dump())])
+    engine = Engine(Settings(db=db, port=0, spare_children=0), serve_http=False)
+    actions_start = engine.actions.start
+
+    async def meanwhile() -> None:
+        await actions_start()
+        await create(engine, name="csv", trigger=CSV_TRIGGER)
+        await engine.ingest([file_event("early.csv")])
+
+    engine.actions.start = meanwhile  # type: ignore[method-assign]
+    async with engine:
+        early = await until(lambda: _file_ids(engine, "early.csv"), what="the early event")
+        [firing] = await until(engine.actions.firings.recent, what="the early event's firing")
+        assert firing.triggering_event_id == early
+        await eventually(lambda: engine.automation_service.cursor >= engine.bus.head, "all seen")
+        assert len(await engine.actions.firings.recent()) == 1  # old.csv is history
+
+
+async def _file_ids(engine: Engine, name: str) -> str | None:
+    for stored in await engine.store.latest(100):
+        if stored.event.resource.get("evtui.file.name") == name:
+            return str(stored.event.id)
+    return None
 
 
 async def test_changes_to_automations_reload_the_evaluator(tmp_path: Path) -> None:
