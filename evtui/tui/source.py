@@ -75,10 +75,7 @@ class TuiSource(Protocol):
     async def explain(self, event_id: str) -> list[Json]: ...
     async def replay(self, event_id: str) -> Json: ...
     async def emit(self, event: Json) -> Json: ...
-    async def automations(self) -> list[Json]:
-        """Each automation with its live buckets, how often it fired, and a rate-cap pause."""
-        return await live_automations(self.engine)
-
+    async def automations(self) -> list[Json]: ...
     async def set_enabled(self, id: str, enabled: bool) -> None: ...
     async def delete_automation(self, id: str) -> None: ...
     async def save_automation(self, definition: Json, id: str | None = None) -> Json: ...
@@ -198,22 +195,8 @@ class LocalSource:
     # -- automations and firings ----------------------------------------------------------
 
     async def automations(self) -> list[Json]:
-        """Each automation with its live buckets, how often it fired, and a rate-cap pause."""
-        counts = await self.engine.actions.firings.counts()
-        answers = []
-        for automation in self.engine.automations.all():
-            answers.append(
-                automation.model_dump(mode="json")
-                | {
-                    "state": [
-                        view.as_json()
-                        for view in self.engine.automation_service.state(automation.id)
-                    ],
-                    "fired": counts.get(str(automation.id), 0),
-                    "paused": self.engine.actions.is_rate_capped(automation.id),
-                }
-            )
-        return answers
+        """Each automation with its live buckets, fire count, rate-cap pause and file."""
+        return await live_automations(self.engine)
 
     async def set_enabled(self, id: str, enabled: bool) -> None:
         with refusals(["id"]):

@@ -19,6 +19,8 @@ from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static, TextArea
 from tui_helpers import until
 
+from evtui.automations.models import AutomationCreate
+from evtui.automations.store import Origin
 from evtui.engine import Engine
 from evtui.events import Event
 from evtui.tui.app import EvtuiApp
@@ -340,3 +342,15 @@ async def test_actions_are_added_changed_and_removed(ed: Editing) -> None:
     await ed.until(lambda: editor.action_editors[0].query_one(".field-error").display, "")
     message = str(editor.action_editors[0].query_one(".field-error").render())
     assert message.startswith("event: ") and "missing resource" in message
+
+
+async def test_an_automation_from_a_file_says_which_file_defines_it(ed: Editing) -> None:
+    spec = AutomationCreate.model_validate(GREET_ON_FILE)
+    await ed.engine.automations.create(spec, origin=Origin("/work/automations/greet.yaml", "d"))
+    await ed.until(lambda: ed.app.main.query_one(AutomationsPane).automations, "the automation")
+    editor = await ed.open("2", "e")
+    note = str(editor.query_one("#editor-hidden", Static).render())
+    assert note.startswith("defined in /work/automations/greet.yaml: a save here holds until")
+    await ed.pilot.press("escape")
+    copy = await ed.open("2", "y")
+    assert "defined in" not in str(copy.query_one("#editor-hidden", Static).render())

@@ -140,7 +140,7 @@ async def test_a_rate_capped_automation_says_why_over_http(
     automation = await until(paused, what="the rate cap to pause the automation")
     assert (automation["id"], automation["enabled"]) == (saved["id"], False)
     assert automation["paused"] == "rate cap: 2 firings in 60 s"
-    assert automation["fired"] == 3
+    assert (automation["fired"], automation["file"]) == (3, None)
 
 
 async def test_events_stored_and_live_and_replayed(remote: RemoteSource, served: Engine) -> None:

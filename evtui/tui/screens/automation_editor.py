@@ -131,6 +131,8 @@ class AutomationEditor(Screen[Json | None]):
         self._yaml_shown = ""
         self._title_shown = ""
         self._timer: Timer | None = None
+        self._file: str | None = None
+        """The automation file that defines the automation being edited, if one does."""
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -210,6 +212,7 @@ class AutomationEditor(Screen[Json | None]):
                 return
             self.base = definition_of_automation(found[0])
             self.heading = f"Edit automation {found[0]['name']!r}"
+            self._file = found[0].get("file")
         if not self.base:
             self.base = blank_definition(flows[0]["name"] if flows else None)
         await self._fill(self.base)
@@ -225,9 +228,15 @@ class AutomationEditor(Screen[Json | None]):
         """Show `definition` in the form (it becomes the base the form edits)."""
         self.base = definition
         await self.form.fill(form_of(definition) if is_form_editable(definition) else Form())
-        hidden = hidden_fields(definition)
-        note = f"also set, kept as they are (ctrl+r shows them): {', '.join(hidden)}"
-        say(self.query_one("#editor-hidden"), [note] if hidden else [])
+        notes = []
+        if self._file:
+            notes.append(
+                f"defined in {self._file}: a save here holds until that file changes (the file"
+                " then wins); `evtui automations export` writes the automation out"
+            )
+        if hidden := hidden_fields(definition):
+            notes.append(f"also set, kept as they are (ctrl+r shows them): {', '.join(hidden)}")
+        say(self.query_one("#editor-hidden"), notes)
 
     def current(self) -> tuple[Json, list[FieldError]]:
         """The definition on screen (form or YAML) and the text that could not be read."""
