@@ -1,5 +1,5 @@
-"""The Runs pane: each flow run with its state (coloured), flow, start, duration, cause,
-and a bar of when it ran in the last hour (a small Gantt chart, redrawn each second).
+"""The Runs pane: each flow run with its state (coloured), flow, start, duration and cause
+(redrawn each second while runs go on); `T` shows them over the last hour as a Gantt chart.
 
 `c` cancels and `r` reruns the selected run, `enter` opens it; moving the cursor tells the
 screen which run the Logs pane should follow.
@@ -23,9 +23,7 @@ from evtui.tui.widgets.keyed_table import KeyedTable, Rows
 from evtui.tui.widgets.pane import Pane
 from evtui.tui.widgets.pane_cells import clock, coloured
 
-COLUMNS = ("STATE", "FLOW", "RUN", "STARTED", "TIME", "CAUSE", "LAST HOUR")
-TIMELINE_CELLS = 12
-TIMELINE_SECONDS = 3600.0
+COLUMNS = ("STATE", "FLOW", "RUN", "STARTED", "TIME", "CAUSE")
 
 
 def cause_text(cause: dict[str, Any], automation_names: dict[str, str]) -> str:
@@ -46,26 +44,6 @@ def run_duration(run: dict[str, Any], now: datetime) -> str:
         return ""
     ended = parse_time(run.get("ended")) or now
     return seconds_text(max(0.0, (ended - started).total_seconds()))
-
-
-def timeline(run: dict[str, Any], now: datetime, cells: int = TIMELINE_CELLS) -> str:
-    """Where the run sat in the last hour, Gantt-like: `····███·····` (now is the right edge).
-
-    A run shorter than a cell still shows as one cell; a run outside the hour shows nothing.
-    """
-    started = parse_time(run.get("started"))
-    if started is None:
-        return "·" * cells
-    ended = parse_time(run.get("ended")) or now
-    per_cell = TIMELINE_SECONDS / cells
-
-    def cell_of(moment: datetime) -> int:
-        return int((TIMELINE_SECONDS - (now - moment).total_seconds()) // per_cell)
-
-    first, last = max(cell_of(started), 0), min(cell_of(ended), cells - 1)
-    if last < 0 or first >= cells:
-        return "·" * cells
-    return "·" * first + "█" * (max(last, first) - first + 1) + "·" * (cells - max(last, first) - 1)
 
 
 class RunsPane(Pane):
@@ -111,7 +89,6 @@ class RunsPane(Pane):
                 clock(run.get("started") or run.get("created")),
                 run_duration(run, now),
                 cell(cause_text(run.get("cause") or {}, self.automation_names)),
-                coloured(self.app, timeline(run, now), run["state"]),
             )
         if self.table.sync(rows) and len(rows) and self.table.selected_key:
             self.post_message(self.Highlighted(self.table.selected_key))

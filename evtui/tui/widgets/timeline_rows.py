@@ -21,9 +21,9 @@ from textual.app import App
 from evtui.tui.columns import fit_cell
 from evtui.tui.widgets.detail_cells import parse_time
 from evtui.tui.widgets.pane_cells import coloured
-from evtui.tui.widgets.runs_pane import TIMELINE_SECONDS, run_duration, timeline
+from evtui.tui.widgets.runs_pane import run_duration
 
-WINDOW_SECONDS = TIMELINE_SECONDS
+WINDOW_SECONDS = 3600.0
 TICK = timedelta(minutes=10)
 """A grid line and a clock label every ten minutes of local time."""
 GAP = " "
@@ -32,6 +32,26 @@ TOOK_CELLS = 11
 """`59 min 59 s` is the longest duration in the last hour."""
 GRID = "┆"
 NOW = "now"
+
+
+def timeline(run: dict[str, Any], now: datetime, cells: int = 12) -> str:
+    """Where the run sat in the last hour, Gantt-like: `····███·····` (now is the right edge).
+
+    A run shorter than a cell still shows as one cell; a run outside the hour shows nothing.
+    """
+    started = parse_time(run.get("started"))
+    if started is None:
+        return "·" * cells
+    ended = parse_time(run.get("ended")) or now
+    per_cell = WINDOW_SECONDS / cells
+
+    def cell_of(moment: datetime) -> int:
+        return int((WINDOW_SECONDS - (now - moment).total_seconds()) // per_cell)
+
+    first, last = max(cell_of(started), 0), min(cell_of(ended), cells - 1)
+    if last < 0 or first >= cells:
+        return "·" * cells
+    return "·" * first + "█" * (max(last, first) - first + 1) + "·" * (cells - max(last, first) - 1)
 
 
 @dataclass(frozen=True)
