@@ -33,6 +33,14 @@ def test_watched_folders_come_last() -> None:
     assert line.endswith("drops 0 │ watching inbox/*.csv, /data/**/*.json")
 
 
+def test_an_idle_engine_leaves_room_beside_the_sparkline() -> None:
+    """At 80 columns the narrow sparkline leaves 64: an idle line shows its drops within it."""
+    stats = {"address": "127.0.0.1:4200", "stored_total": 123_456, "watching": ["inbox/*.csv"]}
+    line = format_status(stats).plain
+    assert line.startswith("● 127.0.0.1:4200 │ 0.0 ev/s │ 123,456 stored │ queue 0 │ drops 0 │")
+    assert len(line.split(" │ watching")[0]) <= 64
+
+
 def test_totals_keep_their_width() -> None:
     assert [count(n) for n in (0, 999_999, 1_000_000, 12_345_678, 123_456_789)] == [
         "0",

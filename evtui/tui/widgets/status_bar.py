@@ -24,7 +24,8 @@ def count(value: int) -> str:
 def format_status(stats: Mapping[str, Any]) -> Content:
     """The status line for a `stats()` dict; drops are summed over every subscriber.
 
-    Compact enough for 80 columns at high rates and counts; the watched folders come last,
+    Compact enough for 80 columns at high rates and counts; the write lag shows only while
+    events wait for a commit (idle, it is nothing to read); the watched folders come last,
     where a narrow terminal may cut them.
     """
     address = str(stats.get("address", ""))
@@ -41,7 +42,7 @@ def format_status(stats: Mapping[str, Any]) -> Content:
         SEPARATOR,
         f"{count(int(stats.get('stored_total', 0)))} stored",
         SEPARATOR,
-        (f"queue {queued:,} lag {lag:.2f}s", "$warning" if queued else ""),
+        (f"queue {queued:,} lag {lag:.2f}s", "$warning") if queued else "queue 0",
         SEPARATOR,
         (f"drops {drops:,}", "$warning" if drops else ""),
     ]
